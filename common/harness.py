@@ -1,0 +1,134 @@
+"""Start a lab as ``python -m <lab>`` on free ports, wait until it is ready, stop it by PID.
+
+Used by the tests and by ``run_all.sh``; each started process writes its output to a log file,
+which the pytest plugin attaches to any test that fails while the process runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNING: list[LabProcess] = []  # read by the pytest plugin to attach logs to failures
+
+
+class LabFailedToStart(RuntimeError):
+    """The lab exited or never became ready; the message ends with its log."""
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    """True when GET url answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+@dataclass
+class LabProcess:
+    """One running lab: its process, its address and its log."""
+
+    module: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    stopped_with: int | None = field(default=None)
+
+    @property
+    def host(self) -> str:
+        return self.env["HOST"]
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.env['HTTP_PORT']}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.host}:{self.env['GRPC_PORT']}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Poll `ready` until it holds; fail early if the process dies meanwhile."""
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if self.process.poll() is not None:
+                raise LabFailedToStart(f"{self.module} exited with {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise LabFailedToStart(f"{self.module} not ready after {timeout:.0f} s:\n{self.log()}")
+            time.sleep(0.05)
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Send `signum` to our PID, wait for the exit and return its status (killed if it hangs)."""
+        if self.process.poll() is None:
+            self.send_signal(signum)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self in RUNNING:
+            RUNNING.remove(self)
+        self.stopped_with = self.process.returncode
+        return self.process.returncode
+
+
+def start(
+    module: str,
+    extra_env: dict[str, str] | None = None,
+    ready_timeout: float = 30.0,
+    python: str = sys.executable,
+    cwd: Path = ROOT,
+) -> LabProcess:
+    """Start ``python -m module`` with HOST and free HTTP_PORT / GRPC_PORT, and wait for /healthz."""
+    env = os.environ.copy()
+    env.update(HOST="127.0.0.1", HTTP_PORT=str(free_port()), GRPC_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    env.update(extra_env or {})
+    log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd, log_path = tempfile.mkstemp(prefix=f"{module}-", suffix=".log", dir=log_dir)
+    with open(fd, "wb") as log_file:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([python, "-m", module], cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    lab = LabProcess(module, env, Path(log_path), process)
+    RUNNING.append(lab)
+    lab.wait_until(lambda: http_ok(f"{lab.http_url}/healthz"), ready_timeout)
+    return lab
+
+
+@contextmanager
+def running(module: str, extra_env: dict[str, str] | None = None) -> Iterator[LabProcess]:
+    """Start a lab for the duration of a ``with`` block; stop it by PID afterwards."""
+    lab = start(module, extra_env)
+    try:
+        yield lab
+    finally:
+        lab.stop()
