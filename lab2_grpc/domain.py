@@ -1,0 +1,142 @@
+"""What a user is, what makes user input valid, and the errors the service can raise.
+
+Nothing here knows about HTTP. The REST layer (and, from lab 2, the gRPC layer) translate
+these errors into their own status codes, so every transport agrees on what is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+# Deliberately simple and ASCII-only: the same pattern is published in the OpenAPI document,
+# so every client, validator and test generator reads it the same way.
+EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+# Control characters (a newline, a NUL, ...) have no place in a name or an email. Published as
+# `not: {pattern}` because regex dialects disagree on what "whitespace" and "$" mean.
+CONTROL_CHARACTER = r"[\u0000-\u001f\u007f]"
+
+
+def _without_control_characters(value: str) -> str:
+    if re.search(CONTROL_CHARACTER, value):
+        raise ValueError("must not contain control characters such as a newline")
+    return value
+
+
+PlainText = Annotated[
+    str,
+    AfterValidator(_without_control_characters),
+    Field(json_schema_extra={"not": {"pattern": CONTROL_CHARACTER}}),
+]
+
+
+class UserFields(BaseModel):
+    """The fields a client sends to create or replace a user."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
+
+    name: PlainText = Field(
+        min_length=1,
+        max_length=NAME_MAX_LENGTH,
+        pattern="[^ ]",
+        description="Display name; not only spaces.",
+        examples=["Ada Lovelace"],
+    )
+    email: PlainText = Field(
+        max_length=EMAIL_MAX_LENGTH,
+        pattern=EMAIL_PATTERN,
+        description="Unique, compared case-insensitively.",
+        examples=["ada@example.com"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A stored user. Immutable: an update stores a new value, so readers never see half of one."""
+
+    id: str
+    name: str
+    email: str
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "created_at": self.created_at.isoformat(timespec="microseconds"),
+            "updated_at": self.updated_at.isoformat(timespec="microseconds"),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One reason one field was refused; `field` is a dotted path such as ``email``."""
+
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base class of every error a caller can cause; transports map each subclass to a status."""
+
+
+class InvalidInput(DomainError):
+    """The input breaks a rule; `errors` names every bad field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class UserNotFound(DomainError):
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(f"no user with id {user_id!r}")
+
+
+class EmailTaken(DomainError):
+    def __init__(self, email: str) -> None:
+        self.email = email
+        super().__init__(f"email {email!r} is already registered")
+
+
+def parse_user_fields(data: object) -> UserFields:
+    """Validate untrusted input, raising InvalidInput that lists every bad field."""
+    try:
+        return UserFields.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput([_field_error(err) for err in exc.errors()]) from None
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of a user",
+    "string_type": "must be a string",
+    "string_unicode": "must be valid Unicode text",
+    "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters",
+    "model_type": "must be a JSON object",
+}
+_PATTERN_MESSAGES = {
+    "name": "must not be blank",
+    "email": "must be an email address such as ada@example.com",
+}
+
+
+def _field_error(err: dict) -> FieldError:
+    """Turn one pydantic error into a short message about the field, in the API's own words."""
+    field = ".".join(str(part) for part in err["loc"]) or "body"
+    if err["type"] == "string_pattern_mismatch":
+        return FieldError(field, _PATTERN_MESSAGES.get(field, err["msg"]))
+    if err["type"] == "value_error":
+        return FieldError(field, str(err["ctx"]["error"]))
+    template = _MESSAGES.get(err["type"])
+    return FieldError(field, template.format(**err.get("ctx", {})) if template else err["msg"])

@@ -1,0 +1,55 @@
+"""Errors as RFC 9457 problem details: one JSON shape for every failure the API can return."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .domain import DomainError, EmailTaken, FieldError, InvalidInput, UserNotFound
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
+    InvalidInput: (422, "Unprocessable Content"),
+    UserNotFound: (404, "Not Found"),
+    EmailTaken: (409, "Conflict"),
+}
+
+
+def problem(status: int, title: str, detail: str, errors: list[FieldError] | None = None) -> Response:
+    """Build a problem+json response; `errors` (when given) names each bad field."""
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _domain_error(exc: DomainError) -> Response:
+    status, title = _STATUS_BY_ERROR[type(exc)]
+    errors = exc.errors if isinstance(exc, InvalidInput) else None
+    if isinstance(exc, EmailTaken):
+        errors = [FieldError("email", "is already registered")]
+    return problem(status, title, str(exc), errors)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's own errors (404 route, 405, 413, 415, ...) keep their status and headers."""
+    response = problem(exc.code or 500, exc.name, exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    current_app.logger.exception("unhandled error")
+    return _http_error(InternalServerError("the server failed; the error is in its log"))

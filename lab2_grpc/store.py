@@ -1,0 +1,82 @@
+"""A thread-safe, in-memory user store.
+
+Waitress answers requests on several threads at once. Every method takes one lock for the
+whole read-check-write, so two requests can never both claim one email or overwrite each
+other's update. The data lives in this process's memory: run one process (threads, not
+worker processes), or each process would hold a different set of users.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from .domain import EmailTaken, User, UserFields, UserNotFound
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserStore:
+    """Users by id, with a case-insensitive index of emails to keep them unique."""
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._users: dict[str, User] = {}  # insertion order = creation order
+        self._ids_by_email: dict[str, str] = {}
+        self._next_id = itertools.count(1)
+
+    def create(self, fields: UserFields) -> User:
+        key = fields.email.casefold()
+        with self._lock:
+            if key in self._ids_by_email:
+                raise EmailTaken(fields.email)
+            now = self._clock()
+            user = User(str(next(self._next_id)), fields.name, fields.email, now, now)
+            self._users[user.id] = user
+            self._ids_by_email[key] = user.id
+            return user
+
+    def get(self, user_id: str) -> User:
+        with self._lock:
+            return self._get(user_id)
+
+    def list(self, limit: int | None = None, offset: int = 0) -> list[User]:
+        """Users oldest first; `limit` None means all of them."""
+        with self._lock:
+            users = list(self._users.values())
+        end = None if limit is None else offset + limit
+        return users[offset:end]
+
+    def update(self, user_id: str, fields: UserFields) -> User:
+        new_key = fields.email.casefold()
+        with self._lock:
+            old = self._get(user_id)
+            owner = self._ids_by_email.get(new_key)
+            if owner is not None and owner != user_id:
+                raise EmailTaken(fields.email)
+            user = User(user_id, fields.name, fields.email, old.created_at, self._clock())
+            del self._ids_by_email[old.email.casefold()]
+            self._ids_by_email[new_key] = user_id
+            self._users[user_id] = user
+            return user
+
+    def delete(self, user_id: str) -> None:
+        with self._lock:
+            user = self._get(user_id)
+            del self._users[user_id]
+            del self._ids_by_email[user.email.casefold()]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._users)
+
+    def _get(self, user_id: str) -> User:
+        try:
+            return self._users[user_id]
+        except KeyError:
+            raise UserNotFound(user_id) from None
