@@ -13,8 +13,8 @@ import sys
 from . import harness
 
 
-def run(module: str) -> bool:
-    print(f"[{module}] starting: python -m {module}", flush=True)
+def run(module: str, step: str = "") -> bool:
+    print(f"\n[{module}] {step}starting: python -m {module}", flush=True)
     try:
         lab = harness.start(module)
     except harness.LabFailedToStart as exc:
@@ -32,7 +32,7 @@ def run(module: str) -> bool:
 
 def main() -> None:
     modules = sys.argv[1:]
-    results = {module: run(module) for module in modules}
+    results = {module: run(module, f"lab {i} of {len(modules)}: ") for i, module in enumerate(modules, 1)}
     print("\nSummary:")
     for module, ok in results.items():
         print(f"  {module:<16} {'ok' if ok else 'FAILED'}")

@@ -1,8 +1,9 @@
 """Start the lab: ``python -m lab2_grpc`` (HOST, HTTP_PORT and GRPC_PORT from the environment).
 
 One process serves REST and gRPC over one store. gRPC starts first, so that once HTTP
-/healthz answers 200 both are ready; REST runs in the foreground until SIGINT or SIGTERM,
-then gRPC goes NOT_SERVING and gets a grace period for calls in progress.
+/healthz answers 200 both are ready; REST runs in the foreground until SIGINT or SIGTERM.
+The signal turns gRPC health NOT_SERVING at once; both servers then finish the calls in
+progress (gRPC within a grace period) and the process exits with status 0.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def main() -> None:
     except RuntimeError as exc:
         sys.exit(f"cannot serve gRPC on {host}:{grpc_port} (GRPC_PORT): {exc}")
     try:
-        serve(create_app(store), host, http_port)
+        serve(create_app(store), host, http_port, on_signal=grpc.begin_stop)
     finally:
         grpc.stop()
 

@@ -12,8 +12,9 @@ does for HTTP, so both share one in-memory store safely (the store holds the loc
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -38,11 +39,18 @@ class GrpcServer:
     server: grpc.Server
     health: health.HealthServicer
     address: str
+    _stopped: threading.Event | None = field(default=None, init=False)
+
+    def begin_stop(self, grace: float = GRACE_SECONDS) -> None:
+        """Report NOT_SERVING, refuse new calls, give calls in progress `grace` seconds; returns at once."""
+        if self._stopped is None:
+            self.health.enter_graceful_shutdown()
+            self._stopped = self.server.stop(grace)
 
     def stop(self, grace: float = GRACE_SECONDS) -> None:
-        """Report NOT_SERVING, refuse new calls, give calls in progress `grace` seconds to finish."""
-        self.health.enter_graceful_shutdown()
-        self.server.stop(grace).wait()
+        """Stop gracefully (see begin_stop) and wait until the server has stopped."""
+        self.begin_stop(grace)
+        self._stopped.wait()
         log.info("gRPC stopped")
 
 
