@@ -4,6 +4,7 @@
 #   ./run_all.sh              run every lab: start it, take its demo tour, stop it
 #   ./run_all.sh lab1         the same for one lab (lab1 or lab1_rest)
 #   ./run_all.sh test [ARGS]  the linter and every test (ARGS go to pytest)
+#   ./run_all.sh bench [ARGS] the REST vs gRPC study: writes docs/rest-vs-grpc.md (about 10 minutes)
 #
 # The first run creates .venv/ here and installs the pinned dependencies into it.
 set -euo pipefail
@@ -28,7 +29,7 @@ find_python() {
 
 setup() {
     local stamp="$VENV/.installed" inputs
-    inputs=$(cat pyproject.toml requirements-test.txt lab*/requirements.txt | sha256sum | cut -d' ' -f1)
+    inputs=$(cat pyproject.toml requirements-test.txt lab*/requirements.txt lab*/bench/requirements.txt | sha256sum | cut -d' ' -f1)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
         return
     fi
@@ -68,13 +69,21 @@ run_tests() {
     "$PY" -m pytest "$@"
 }
 
+run_bench() {
+    command -v taskset >/dev/null || die "the study pins processes to cores with taskset. Install it (Debian/Ubuntu: sudo apt-get install util-linux)."
+    command -v wrk >/dev/null || die "the study compares Locust with wrk. Install it (Debian/Ubuntu: sudo apt-get install wrk)."
+    step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"
+    "$PY" -m lab2_grpc.bench "$@"
+}
+
 main() {
     local command=${1:-all}
     setup
     case "$command" in
         all) mapfile -t all_labs < <(labs); run_labs "${all_labs[@]}" ;;
         test) shift; run_tests "$@" ;;
-        -h|--help|help) sed -n '2,8p' "$0" ;;
+        bench) shift; run_bench "$@" ;;
+        -h|--help|help) sed -n '2,9p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }
