@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts TCP connections on host:port."""
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+def wait_until(process: subprocess.Popen[bytes], ready: Callable[[], bool], name: str, timeout: float = 30.0) -> None:
+    """Poll `ready` until it holds; raise LabFailedToStart at once if `process` exits, or after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise LabFailedToStart(f"{name} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise LabFailedToStart(f"{name} not ready after {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def stop_process(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+    """Send `signum` to the process's PID, wait for the exit and return its status (killed if it hangs)."""
+    if process.poll() is None:
+        os.kill(process.pid, signum)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:
@@ -52,7 +81,6 @@ class LabProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes]
-    stopped_with: int | None = field(default=None)
 
     @property
     def host(self) -> str:
@@ -74,32 +102,22 @@ class LabProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_until(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
-        """Poll `ready` until it holds; fail early if the process dies meanwhile."""
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if self.process.poll() is not None:
-                raise LabFailedToStart(f"{self.module} exited with {self.process.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise LabFailedToStart(f"{self.module} not ready after {timeout:.0f} s:\n{self.log()}")
-            time.sleep(0.05)
+        """Poll `ready` until it holds; fail early, with the lab's log, if the process dies meanwhile."""
+        try:
+            wait_until(self.process, ready, self.module, timeout)
+        except LabFailedToStart as exc:
+            self.stop()
+            raise LabFailedToStart(f"{exc}:\n{self.log()}") from None
 
     def send_signal(self, signum: int) -> None:
         os.kill(self.pid, signum)
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Send `signum` to our PID, wait for the exit and return its status (killed if it hangs)."""
-        if self.process.poll() is None:
-            self.send_signal(signum)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        status = stop_process(self.process, signum, timeout)
         if self in RUNNING:
             RUNNING.remove(self)
-        self.stopped_with = self.process.returncode
-        return self.process.returncode
+        return status
 
 
 def start(

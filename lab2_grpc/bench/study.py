@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,9 +16,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
-from common.harness import ROOT, free_port
+from common.harness import ROOT, free_port, port_open, stop_process, wait_until
 
 from . import codec, inprocess, profile, wire, wrk
 from .load import RESULT_PREFIX
@@ -98,18 +98,6 @@ class Results:
     seconds: float = 0.0
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} not ready after {timeout:.0f} s")
-
-
 def server_command(kind: str, port: int | str) -> list[str]:
     return [
         "taskset",
@@ -136,16 +124,11 @@ def servers() -> Iterator[dict[str, Server]]:
             )
             started[kind] = Server(kind, port, process)
         for server in started.values():
-            _wait_for_port(server.port, server.process)
+            wait_until(server.process, partial(port_open, server.port), f"{server.kind} server", timeout=60)
         yield started
     finally:
         for server in started.values():
-            server.process.terminate()
-        for server in started.values():
-            try:
-                server.process.wait(10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
+            stop_process(server.process, timeout=10)
 
 
 class Worker:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from common.harness import ROOT
+from common.pytest_plugin import require_tool
 from lab2_grpc.bench.scenario import FLOOR, OPERATIONS
 
 pytestmark = pytest.mark.slow
@@ -79,6 +80,22 @@ def test_measurements_cover_both_transports_and_all_operations(study_out: Path) 
     assert ceilings == {(t, op) for t in ("rest", "grpc") for op in (*OPERATIONS, FLOOR)}
     for row in rows:
         float(row["rps"]), float(row["server_cpu_us_per_request"])  # every number parses
+
+
+def test_wrk_prices_the_load_generator(study_out: Path) -> None:
+    require_tool("wrk", "Debian/Ubuntu: sudo apt-get install wrk")
+    with (study_out / "rest-vs-grpc" / "measurements.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert {row["op"] for row in rows if row["generator"] == "wrk"} == {FLOOR, "get"}
+
+
+def test_each_transport_is_profiled_next_to_its_floor(study_out: Path) -> None:
+    """py-spy comes with the study's pinned requirements, so the profiles must be there."""
+    profiles = {path.name for path in (study_out / "rest-vs-grpc").glob("profile-*.csv")}
+    for transport in ("rest", "grpc"):
+        assert f"profile-{transport}-{FLOOR}.csv" in profiles, profiles
+        assert len([name for name in profiles if name.startswith(f"profile-{transport}-")]) >= 4, profiles
+    assert "py-spy was not available" not in (study_out / "rest-vs-grpc.md").read_text()
 
 
 def test_serialisation_csv_has_three_formats_for_three_sizes(study_out: Path) -> None:
