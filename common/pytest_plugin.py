@@ -1,29 +1,52 @@
-"""Pytest glue shared by every lab: the grader's options, process logs on failure, CI strictness."""
+"""Pytest glue shared by every lab: the lab under test, process logs on failure, CI strictness.
+
+Each lab's ``tests/conftest.py`` names its lab (derived from its folder); the fixtures here start
+that lab on free ports: one process shared by the tests that only talk to it (each test makes its
+own data), and a fresh one for the tests about the process itself (start, stop, signals).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
+import requests
 
 from . import harness
 
 LOG_TAIL_CHARS = 6000
 
 
+@pytest.fixture(scope="session")
+def shared_lab(lab_name: str) -> Iterator[harness.LabProcess]:
+    """One process of the lab for every test that only talks to it."""
+    with harness.running(lab_name) as lab:
+        yield lab
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("microlabs", "grading a running service")
-    group.addoption(
-        "--rest-url",
-        default=os.environ.get("LAB_REST_URL"),
-        help="test the service already running at this base URL (e.g. a student's) instead of starting the lab",
-    )
-    group.addoption(
-        "--grpc-target",
-        default=os.environ.get("LAB_GRPC_TARGET"),
-        help="test the gRPC service already running at HOST:PORT instead of starting the lab (labs 2+)",
-    )
+    parser.addoption("--rest-url", default=None, help="(being replaced by python -m common.grader)")
+
+
+@pytest.fixture(scope="session")
+def rest_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str:
+    external = pytestconfig.getoption("--rest-url")
+    return external.rstrip("/") if external else request.getfixturevalue("shared_lab").http_url
+
+
+@pytest.fixture
+def lab(lab_name: str) -> Iterator[harness.LabProcess]:
+    """A fresh process of the lab, for tests about the process itself (start, stop, signals)."""
+    with harness.running(lab_name) as process:
+        yield process
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
 
 
 @pytest.hookimpl(wrapper=True)

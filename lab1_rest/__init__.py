@@ -1,1 +1,1 @@
-"""Lab 1: a user service over REST, built with Flask and served by Waitress."""
+"""Lab 1: a user service over REST, built with Flask and served by Gunicorn."""

@@ -7,10 +7,11 @@ It runs against a service that is already up (``python -m lab1_rest`` in another
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import requests
+
+from .settings import load
 
 
 class Tour:
@@ -32,8 +33,8 @@ class Tour:
 
 
 def main() -> None:
-    default = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('HTTP_PORT', '8000')}"
-    tour = Tour(sys.argv[1] if len(sys.argv) > 1 else default)
+    settings = load()
+    tour = Tour(sys.argv[1] if len(sys.argv) > 1 else f"http://{settings.address(settings.http_port)}")
     ada = tour.call("POST", "/users", {"name": "Ada Lovelace", "email": "ada@example.com"}, 201).json()
     tour.call("POST", "/users", {"name": "Alan Turing", "email": "alan@example.com"}, 201)
     tour.call("GET", "/users")

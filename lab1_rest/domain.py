@@ -15,24 +15,38 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
+# How much of a caller's input an error message quotes back: enough to recognise it, never a flood.
+MAX_ECHO_CHARACTERS = 64
 # Deliberately simple and ASCII-only: the same pattern is published in the OpenAPI document,
 # so every client, validator and test generator reads it the same way.
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
-# Control characters (a newline, a NUL, ...) have no place in a name or an email. Published as
-# `not: {pattern}` because regex dialects disagree on what "whitespace" and "$" mean.
-CONTROL_CHARACTER = r"[\u0000-\u001f\u007f]"
+# Characters that have no place in a name or an email: C0 and C1 controls (a newline, a NUL, ...),
+# the line and paragraph separators, and the bidirectional overrides and isolates that can make
+# text display in another order than it is stored. Published as `not: {pattern}`, with explicit
+# ranges, because regex dialects disagree on what "whitespace" and "$" mean.
+FORBIDDEN_CHARACTER = r"[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+# A name needs one character that shows: not a space of any kind (NBSP, ideographic space, ...)
+# and not an invisible one (zero-width space and joiners, direction marks, the byte-order mark).
+VISIBLE_CHARACTER = r"[^ \u00a0\u115f\u1160\u1680\u180e\u2000-\u200f\u202f\u205f-\u2064\u3000\u3164\ufeff\uffa0]"
 
 
-def _without_control_characters(value: str) -> str:
-    if re.search(CONTROL_CHARACTER, value):
-        raise ValueError("must not contain control characters such as a newline")
+def _without_forbidden_characters(value: str) -> str:
+    if re.search(FORBIDDEN_CHARACTER, value):
+        raise ValueError("must not contain control, line-separator or text-direction characters")
     return value
+
+
+def quoted(text: str) -> str:
+    """`text` quoted for an error message, cut to MAX_ECHO_CHARACTERS."""
+    if len(text) <= MAX_ECHO_CHARACTERS:
+        return repr(text)
+    return f"{text[:MAX_ECHO_CHARACTERS]!r}... ({len(text)} characters)"
 
 
 PlainText = Annotated[
     str,
-    AfterValidator(_without_control_characters),
-    Field(json_schema_extra={"not": {"pattern": CONTROL_CHARACTER}}),
+    AfterValidator(_without_forbidden_characters),
+    Field(json_schema_extra={"not": {"pattern": FORBIDDEN_CHARACTER}}),
 ]
 
 
@@ -44,8 +58,8 @@ class UserFields(BaseModel):
     name: PlainText = Field(
         min_length=1,
         max_length=NAME_MAX_LENGTH,
-        pattern="[^ ]",
-        description="Display name; not only spaces.",
+        pattern=VISIBLE_CHARACTER,
+        description="Display name; not only spaces or invisible characters.",
         examples=["Ada Lovelace"],
     )
     email: PlainText = Field(
@@ -99,13 +113,13 @@ class InvalidInput(DomainError):
 class UserNotFound(DomainError):
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
-        super().__init__(f"no user with id {user_id!r}")
+        super().__init__(f"no user with id {quoted(user_id)}")
 
 
 class EmailTaken(DomainError):
     def __init__(self, email: str) -> None:
         self.email = email
-        super().__init__(f"email {email!r} is already registered")
+        super().__init__(f"email {quoted(email)} is already registered")
 
 
 def parse_user_fields(data: object) -> UserFields:

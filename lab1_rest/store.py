@@ -1,9 +1,12 @@
 """A thread-safe, in-memory user store.
 
-Waitress answers requests on several threads at once. Every method takes one lock for the
+The server answers requests on several threads at once. Every method takes one lock for the
 whole read-check-write, so two requests can never both claim one email or overwrite each
 other's update. The data lives in this process's memory: run one process (threads, not
 worker processes), or each process would hold a different set of users.
+
+The clock is injected: tests pass a fake one, and a slow one that widens the gap between the
+check and the write, so that a store without its lock fails every time, not once in a while.
 """
 
 from __future__ import annotations

@@ -1,45 +1,44 @@
-"""Start the lab: ``python -m lab2_grpc`` (HOST, HTTP_PORT and GRPC_PORT from the environment).
+"""Start the lab: ``python -m lab2_grpc``, configured by HOST, HTTP_PORT and GRPC_PORT (see settings.py).
 
-One process serves REST and gRPC over one store. gRPC starts first, so that once HTTP
-/healthz answers 200 both are ready; REST runs in the foreground until SIGINT or SIGTERM.
-The signal turns gRPC health NOT_SERVING at once; both servers then finish the calls in
-progress (gRPC within a grace period) and the process exits with status 0.
+This file owns the list of what the lab runs: the HTTP API, served by Gunicorn, and the
+components beside it (lab 2 adds the gRPC server, on the same store). They start in order, the lab
+is ready (``/healthz`` answers 200) once all of them are, and SIGINT or SIGTERM stops them all
+together, each finishing its work in progress within the grace period, with exit status 0.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-from . import grpc_server
-from .api import create_app
-from .server import serve
+from .grpc_server import GrpcServer
+from .http_server import listen, serve
+from .lifecycle import Component, Lifecycle, StartError
+from .rest_api import create_app
+from .settings import Settings, SettingsError, load
 from .store import UserStore
 
 
-def port_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, str(default))
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        sys.exit(f"{name}={raw!r} is not a port: use a whole number from 1 to 65535")
-    return int(raw)
+def components(settings: Settings, store: UserStore) -> list[Component]:
+    """What the lab runs beside the HTTP API, in start order."""
+    return [GrpcServer(store, settings)]
 
 
-def main() -> None:
+def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    host = os.environ.get("HOST", "127.0.0.1")
-    http_port = port_from_env("HTTP_PORT", 8000)
-    grpc_port = port_from_env("GRPC_PORT", 50051)
+    try:
+        settings = load()
+        listener = listen(settings)
+    except SettingsError as exc:
+        print(f"{__package__}: {exc}", file=sys.stderr)
+        return 2
+    except StartError as exc:
+        print(f"{__package__}: {exc}", file=sys.stderr)
+        return 1
     store = UserStore()
-    try:
-        grpc = grpc_server.start(store, host, grpc_port)
-    except RuntimeError as exc:
-        sys.exit(f"cannot serve gRPC on {host}:{grpc_port} (GRPC_PORT): {exc}")
-    try:
-        serve(create_app(store), host, http_port, on_signal=grpc.begin_stop)
-    finally:
-        grpc.stop()
+    lifecycle = Lifecycle(components(settings, store), settings.grace_seconds)
+    return serve(create_app(store, settings), settings, lifecycle, listener)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -14,13 +14,13 @@ printed as JSON; a failed call prints one line naming its status code on stderr 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from .settings import load
 from .users.v1 import users_pb2, users_pb2_grpc
 
 # What each code means to the person at the terminal; the server's message follows it.
@@ -38,7 +38,8 @@ HINTS: dict[grpc.StatusCode, str] = {
 
 
 def default_target() -> str:
-    return f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('GRPC_PORT', '50051')}"
+    settings = load()
+    return settings.address(settings.grpc_port)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -7,13 +7,13 @@ It runs against a service that is already up (``python -m lab2_grpc`` in another
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import grpc
 import requests
 from google.protobuf import json_format
 
+from .settings import load
 from .users.v1 import users_pb2, users_pb2_grpc
 
 
@@ -60,8 +60,8 @@ def _grpc_call(name: str, method, request):
 
 
 def main() -> None:
-    default = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('HTTP_PORT', '8000')}"
-    tour = Tour(sys.argv[1] if len(sys.argv) > 1 else default)
+    settings = load()
+    tour = Tour(sys.argv[1] if len(sys.argv) > 1 else f"http://{settings.address(settings.http_port)}")
     ada = tour.call("POST", "/users", {"name": "Ada Lovelace", "email": "ada@example.com"}, 201).json()
     tour.call("POST", "/users", {"name": "Alan Turing", "email": "alan@example.com"}, 201)
     tour.call("GET", "/users")
@@ -72,7 +72,7 @@ def main() -> None:
     tour.call("POST", "/users", {"name": "", "email": "not-an-email"}, 422)
     tour.call("DELETE", f"/users/{ada['id']}", expect=204)
     tour.call("GET", f"/users/{ada['id']}", expect=404)
-    grpc_tour(f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('GRPC_PORT', '50051')}", tour.base_url)
+    grpc_tour(settings.address(settings.grpc_port), tour.base_url)
     print("\nTour complete.")
 
 

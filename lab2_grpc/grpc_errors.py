@@ -1,4 +1,4 @@
-"""Domain errors as gRPC status codes: what problems.py is to REST, this is to gRPC.
+"""Domain errors as gRPC status codes: what rest_errors.py is to REST, this is to gRPC.
 
 The code says what kind of failure it was, so a client can react without reading text:
 INVALID_ARGUMENT (REST 422), NOT_FOUND (404), ALREADY_EXISTS (409). The message names the
@@ -6,20 +6,17 @@ field for people. For programs, INVALID_ARGUMENT also carries a google.rpc.BadRe
 status details (the ``grpc-status-details-bin`` trailer) with one violation per bad field:
 the counterpart of the problem's ``errors`` list.
 
-Requests that are not even valid protobuf (corrupt bytes, a string that is not UTF-8) fail
-before any servicer runs, and grpcio would answer INTERNAL, which blames the server. The
-interceptor below answers INVALID_ARGUMENT for them instead.
+Requests that are not even valid protobuf are answered INVALID_ARGUMENT before any servicer
+runs (grpc_guard.py), and calls beyond the server's budget RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
-from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -70,32 +67,3 @@ def _shorten(text: str) -> str:
     if len(text) <= MAX_MESSAGE_CHARS:
         return text
     return text[: MAX_MESSAGE_CHARS - 1] + "…"
-
-
-class MalformedRequestInterceptor(grpc.ServerInterceptor):
-    """Parse unary requests ourselves, so bytes that do not decode end as INVALID_ARGUMENT."""
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
-            return handler  # streams (health Watch, reflection) keep grpcio's own handling
-        return grpc.unary_unary_rpc_method_handler(
-            _parsing(handler.request_deserializer, handler.unary_unary),
-            request_deserializer=None,  # the behavior now receives the raw bytes
-            response_serializer=handler.response_serializer,
-        )
-
-
-def _parsing(parse: Callable[[bytes], Any], behavior: Callable[[Any, grpc.ServicerContext], Any]):
-    def call(raw: bytes, context: grpc.ServicerContext) -> Any:
-        try:
-            request = parse(raw)
-        except DecodeError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the request is not a valid message: {exc}")
-        return behavior(request, context)
-
-    return call

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lab1_rest.domain import EmailTaken, InvalidInput, UserNotFound, parse_user_fields
-from lab1_rest.store import UserStore
+from ..domain import EmailTaken, InvalidInput, UserNotFound, parse_user_fields
+from ..store import UserStore
 
 
 class FakeClock:

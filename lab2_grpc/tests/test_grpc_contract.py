@@ -10,7 +10,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from common.grading import unique_email
-from lab2_grpc.users.v1 import users_pb2
+
+from ..users.v1 import users_pb2
 
 TIMEOUT = 5.0
 

@@ -7,13 +7,11 @@ from pathlib import Path
 import pytest
 
 from common import harness
-from common.pytest_plugin import require_tool
 from common.readme import console_examples, output_matches, run
 
 LAB_DIR = Path(__file__).resolve().parents[1]
 LAB = LAB_DIR.name
 README_ADDRESS = "localhost:8000"
-README_GRPC_ADDRESS = "localhost:50051"
 # The one command that runs until stopped: the harness that starts `fresh_lab` runs exactly this.
 # The others run with the lab's environment (HOST, HTTP_PORT, GRPC_PORT), as in a student's shell.
 START_COMMAND = f".venv/bin/python -m {LAB}"
@@ -34,11 +32,6 @@ def fresh_lab():
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command != START_COMMAND], ids=str)
 def test_readme_command(example, fresh_lab):
-    if "grpcurl" in example.command:
-        require_tool(str(harness.ROOT / ".venv/bin/grpcurl"), "installed by ./run_all.sh from requirements-test.txt")
-    replacements = {
-        README_ADDRESS: f"{fresh_lab.host}:{fresh_lab.env['HTTP_PORT']}",
-        README_GRPC_ADDRESS: fresh_lab.grpc_target,
-    }
+    replacements = {README_ADDRESS: f"{fresh_lab.host}:{fresh_lab.env['HTTP_PORT']}"}
     output = run(example, fresh_lab.env, harness.ROOT, replacements)
     assert output_matches(example.expected, output), f"{example}\nREADME shows:\n{example.expected}\nran:\n{output}"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lab2_grpc.domain import EmailTaken, InvalidInput, UserNotFound, parse_user_fields
-from lab2_grpc.store import UserStore
+from ..domain import EmailTaken, InvalidInput, UserNotFound, parse_user_fields
+from ..store import UserStore
 
 
 class FakeClock:

@@ -1,4 +1,4 @@
-"""Errors as RFC 9457 problem details: one JSON shape for every failure the API can return."""
+"""REST errors as RFC 9457 problem details: one JSON shape for every failure the API can return."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The gRPC UserService: translates protobuf messages to calls on the user store and back.
 
-It is the gRPC twin of api.py and holds no rules of its own: validation (parse_user_fields),
+It is the gRPC twin of rest_api.py and holds no rules of its own: validation (parse_user_fields),
 storage (UserStore) and errors (DomainError) are the ones the REST API uses, so both
 transports accept the same input and, sharing one store, see the same users.
 """
@@ -25,7 +25,7 @@ MAX_OFFSET = 1_000_000_000
 _TOKEN_PREFIX = "offset:"
 
 
-class UserServicer(users_pb2_grpc.UserServiceServicer):
+class UserService(users_pb2_grpc.UserServiceServicer):
     """One method per RPC; each runs on a thread of the server's pool, the store does the locking."""
 
     def __init__(self, store: UserStore) -> None:

@@ -8,20 +8,23 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, url
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from .domain import FieldError, InvalidInput, parse_user_fields
-from .openapi import openapi_document
-from .problems import register_error_handlers
+from .rest_errors import register_error_handlers
+from .rest_openapi import openapi_document
+from .settings import Settings
 from .store import UserStore
 
-MAX_BODY_BYTES = 64 * 1024
 MAX_PAGE_PARAMETER = 1_000_000_000
+# Longer numbers are refused while parsing: converting thousands of digits costs time, and no
+# field of a user is a number that long.
+MAX_NUMBER_DIGITS = 100
 
 users = Blueprint("users", __name__)
 
 
-def create_app(store: UserStore | None = None) -> Flask:
+def create_app(store: UserStore | None = None, settings: Settings | None = None) -> Flask:
     """Build the Flask app around one store; tests pass their own, the server a fresh one."""
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = (settings or Settings()).max_body_bytes
     app.extensions["user_store"] = store if store is not None else UserStore()
     app.register_blueprint(users)
     register_error_handlers(app)
@@ -66,24 +69,36 @@ def update_user(user_id: str) -> Response:
 
 
 @users.delete("/users/<user_id>")
-def delete_user(user_id: str) -> tuple[str, int]:
+def delete_user(user_id: str) -> Response:
     _store().delete(user_id)
-    return "", 204
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # a 204 has no body, so nothing to describe
+    return response
 
 
 def _json_body() -> object:
     """The request body as JSON: 415 if it is not declared JSON, 400 if it does not parse."""
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
-    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    raw = request.get_data(cache=False)  # raises 413 when Content-Length is past MAX_CONTENT_LENGTH
+    if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        request.stream.read(1)  # a chunked body stops at the limit: reading past it raises 413
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, parse_int=_bounded_int)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("the body is not valid JSON: it is nested too deeply") from None
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return int(digits)
 
 
 def _page_parameters() -> tuple[int | None, int]:

@@ -1,0 +1,20 @@
+"""The built-in requirements, one module per concern, grouped by the protocol they test.
+
+A later lab that adds a protocol adds its modules here under that protocol's name.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = {
+    "rest": ("rest_crud", "rest_errors", "rest_concurrency", "rest_extras"),
+    "grpc": ("grpc_crud", "grpc_errors", "grpc_concurrency", "grpc_extras"),
+}
+
+
+def load(protocols: tuple[str, ...]) -> None:
+    """Import (and so register) the requirement modules of these protocols; importing twice is a no-op."""
+    for protocol in protocols:
+        for module in MODULES.get(protocol, ()):
+            importlib.import_module(f"{__name__}.{module}")

@@ -1,0 +1,46 @@
+"""What a requirement's check receives: clients for each address of the lab, and fresh data.
+
+Every requirement makes its own users with emails no other requirement uses, so requirements do
+not depend on each other's data, on the order they run in, or on what the service held before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # grpc is only imported by labs that have a gRPC side
+    from .grpc_client import GrpcClient
+    from .rest_client import RestClient
+
+
+@dataclass
+class Context:
+    """The service under test, as seen by one requirement."""
+
+    timeout: float
+    rest_client: RestClient | None = None
+    grpc_client: GrpcClient | None = None
+
+    @property
+    def rest(self) -> RestClient:
+        if self.rest_client is None:
+            raise RuntimeError("this requirement needs the REST address, which the lab does not have")
+        return self.rest_client
+
+    @property
+    def grpc(self) -> GrpcClient:
+        if self.grpc_client is None:
+            raise RuntimeError("this requirement needs the gRPC address, which the lab does not have")
+        return self.grpc_client
+
+    @staticmethod
+    def email(prefix: str = "user") -> str:
+        """An email address nobody has used yet (lower case, so a case change is a real change)."""
+        return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+    @staticmethod
+    def token() -> str:
+        """A short random word, to make names of one requirement's users unique."""
+        return uuid.uuid4().hex[:8]

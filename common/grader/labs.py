@@ -1,0 +1,40 @@
+"""Which labs the grader knows, the protocols each offers, and where its gRPC stubs live.
+
+A later lab is one more entry: its name, its protocols (each protocol brings its requirements)
+and the package holding its generated users.v1 stubs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    protocols: tuple[str, ...]
+    stubs_package: str | None = None  # import path of the package holding users/v1/*_pb2*.py
+
+    @property
+    def number(self) -> str:
+        return self.name.split("_", 1)[0]
+
+
+LABS = (
+    Lab("lab1_rest", ("rest",)),
+    Lab("lab2_grpc", ("rest", "grpc"), stubs_package="lab2_grpc"),
+)
+
+
+class UnknownLab(ValueError):
+    pass
+
+
+def resolve(wanted: str) -> Lab:
+    """The lab called `wanted`: its folder name (lab2_grpc) or its number (lab2)."""
+    key = wanted.strip().rstrip("/").lower()
+    for lab in LABS:
+        if key in (lab.name, lab.number):
+            return lab
+    names = ", ".join(f"{lab.number} ({lab.name})" for lab in LABS)
+    raise UnknownLab(f"no lab called {wanted!r}; the grader knows {names}")
