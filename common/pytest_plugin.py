@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -64,7 +66,7 @@ def in_ci() -> bool:
 
 def require_tool(name: str, install_hint: str) -> str:
     """The path of a command-line tool; outside CI a missing tool skips the test, in CI it fails it."""
-    path = shutil.which(name)
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path is None:
         message = f"{name} is not installed ({install_hint})"
         if in_ci():

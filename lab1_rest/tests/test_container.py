@@ -1,13 +1,15 @@
 """compose.yaml and Dockerfile, checked without a Docker engine.
 
-docker-compose validates the compose file offline; the Dockerfile is read and checked against
-the lab (what it copies exists, what it runs is the lab); and the image's recipe is rehearsed:
-a fresh virtual environment with only the lab's folder and its requirements.txt runs the lab.
+docker-compose validates the compose file offline and hadolint lints the Dockerfile; the
+Dockerfile is read and checked against the lab (what it copies exists, what it runs is the lab);
+and the image's recipe is rehearsed: a fresh virtual environment with only the lab's folder and
+its requirements.txt runs the lab.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import venv
@@ -16,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from common import harness
-from common.containers import compose_config, copy_sources, dockerfile, instruction_values
+from common.containers import (
+    compose_config,
+    copy_sources,
+    dockerfile,
+    hadolint,
+    instruction_values,
+    published_ports,
+)
 
 LAB_DIR = Path(__file__).resolve().parents[1]
 LAB = LAB_DIR.name
@@ -36,8 +45,18 @@ def test_compose_builds_this_lab_and_publishes_its_port(compose):
     service = compose["services"]["users"]
     assert Path(service["build"]["context"]) == harness.ROOT
     assert service["build"]["dockerfile"] == f"{LAB}/Dockerfile"
-    assert {"published": 8000, "target": 8000} in service["ports"]
+    assert ("127.0.0.1", 8000, 8000) in published_ports(service)
     assert service["environment"]["HOST"] == "0.0.0.0"
+
+
+def test_compose_publishes_ports_on_loopback_only(compose):
+    for host, published, _ in published_ports(compose["services"]["users"]):
+        assert host == "127.0.0.1", f"port {published} is published on every interface"
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    result = hadolint(LAB_DIR / "Dockerfile")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dockerfile_copies_only_what_exists(image):
@@ -46,16 +65,20 @@ def test_dockerfile_copies_only_what_exists(image):
 
 
 def test_dockerfile_runs_the_lab_as_pid_1_on_its_port(image):
-    assert image.baseimage.startswith("python:3.11")
+    assert re.fullmatch(r"python:3\.11\.\d+-slim", image.baseimage), "pin the base image to a patch release"
     assert json.loads(instruction_values(image, "CMD")[-1]) == ["python", "-m", LAB]
-    assert "8000" in instruction_values(image, "EXPOSE")
-    assert any("/healthz" in value for value in instruction_values(image, "HEALTHCHECK"))
+    assert "8000" in " ".join(instruction_values(image, "EXPOSE")).split()
+    (healthcheck,) = instruction_values(image, "HEALTHCHECK")
+    assert "/healthz" in healthcheck and "HTTP_PORT" in healthcheck, "the check must follow HTTP_PORT"
     assert instruction_values(image, "USER"), "the service should not run as root"
 
 
-def test_dockerfile_installs_the_labs_own_pins(image):
+def test_dockerfile_installs_the_labs_own_pins_and_no_build_tools(image):
     runs = " ".join(instruction_values(image, "RUN"))
     assert f"-r {LAB}/requirements.txt" in runs
+    pins = (LAB_DIR / "requirements.txt").read_text()
+    for tool in ("grpcio-tools", "pytest", "ruff", "gcc"):
+        assert tool not in pins, f"{tool} is a build or test tool: it belongs in the course's requirements-dev.txt"
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,18 +66,83 @@ def test_missing_users_raise_not_found():
             call("42")
 
 
+FORBIDDEN = "must not contain control, line-separator or text-direction characters"
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
         ({"name": "x" * 101, "email": "a@example.com"}, "name", "must be at most 100 characters"),
-        ({"name": "Ada\n", "email": "a@example.com"}, "name", "must not contain control characters such as a newline"),
-        ({"name": "Ada", "email": "a@example.com\n"}, "email", "must not contain control characters such as a newline"),
+        ({"name": "Ada\n", "email": "a@example.com"}, "name", FORBIDDEN),
+        ({"name": "Ada", "email": "a@example.com\n"}, "email", FORBIDDEN),
         ({"name": "Ada", "email": "a@example.com", "admin": True}, "admin", "is not a field of a user"),
         ({"name": "Ada"}, "email", "is required"),
         (["Ada"], "body", "must be a JSON object"),
+        ({"name": "\u00a0\u200b", "email": "a@example.com"}, "name", "must not be blank"),
     ],
+    ids=["too long", "newline in name", "newline in email", "unknown field", "missing", "not an object", "blank"],
 )
 def test_validation_names_the_field_in_plain_words(data, field, message):
     with pytest.raises(InvalidInput) as error:
         parse_user_fields(data)
     assert (field, message) in [(e.field, e.message) for e in error.value.errors]
+
+
+# --- the lock: races made certain -----------------------------------------------------------------
+# The store reads its clock between the check (is this email free? which email does this user
+# have?) and the write. A clock that sleeps holds every racing thread inside that gap, so a store
+# without its lock fails these tests every time, not once in a while.
+
+RACERS = 8
+
+
+class SlowClock:
+    def __call__(self) -> datetime:
+        time.sleep(0.02)
+        return datetime.now(UTC)
+
+
+def race(task, count: int = RACERS) -> list[object]:
+    """Run task(i) on `count` threads released together; return each result or the exception it raised."""
+    start = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(i: int) -> None:
+        start.wait(5)
+        try:
+            results[i] = task(i)
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive()
+    return results
+
+
+def test_racing_creates_of_one_email_let_exactly_one_win():
+    store = UserStore(clock=SlowClock())
+    results = race(lambda i: store.create(fields(name=f"Racer {i}", email="race@example.com")))
+    winners = [result for result in results if not isinstance(result, Exception)]
+    assert len(winners) == 1, f"{len(winners)} users registered one email"
+    assert all(isinstance(result, EmailTaken) for result in results if result not in winners), results
+    assert len(store) == 1
+
+
+def test_racing_updates_of_one_user_leave_one_whole_winner_and_a_true_email_index():
+    store = UserStore(clock=SlowClock())
+    user = store.create(fields(email="before@example.com"))
+    results = race(lambda i: store.update(user.id, fields(name=f"N{i}", email=f"e{i}@example.com")))
+    assert not [result for result in results if isinstance(result, Exception)], results
+    final = store.get(user.id)
+    assert final.name == f"N{final.email[1]}", "name and email come from different updates: a torn write"
+    for i in range(RACERS):  # every email but the final one is free again
+        email = f"e{i}@example.com"
+        if email != final.email:
+            store.delete(store.create(fields(email=email)).id)
+    store.create(fields(email="before@example.com"))
+    with pytest.raises(EmailTaken):
+        store.create(fields(email=final.email))

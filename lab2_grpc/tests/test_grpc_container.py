@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.containers import compose_config, dockerfile, instruction_values
+from common.containers import compose_config, dockerfile, instruction_values, published_ports
 
 LAB_DIR = Path(__file__).resolve().parents[1]
 
 
-def test_compose_publishes_the_grpc_port():
+def test_compose_publishes_the_grpc_port_on_loopback():
     service = compose_config(LAB_DIR / "compose.yaml")["services"]["users"]
-    assert {"published": 50051, "target": 50051} in service["ports"]
+    assert ("127.0.0.1", 50051, 50051) in published_ports(service)
     assert service["environment"]["GRPC_PORT"] == "50051"
 
 
 def test_dockerfile_exposes_the_grpc_port():
-    assert "50051" in instruction_values(dockerfile(LAB_DIR / "Dockerfile"), "EXPOSE")
+    exposed = " ".join(instruction_values(dockerfile(LAB_DIR / "Dockerfile"), "EXPOSE")).split()
+    assert "50051" in exposed
