@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # microlabs: run the course, one lab, or every test.
 #
-#   ./run_all.sh              run every lab: start it, take its demo tour, stop it
-#   ./run_all.sh lab1         the same for one lab (lab1 or lab1_rest)
-#   ./run_all.sh test [ARGS]  the linter and every test (ARGS go to pytest)
-#   ./run_all.sh bench [ARGS] the REST vs gRPC study: writes docs/rest-vs-grpc.md (about 10 minutes)
+#   ./run_all.sh                    run every lab: start it, take its demo tour, stop it
+#   ./run_all.sh lab1               the same for one lab (lab1 or lab1_rest)
+#   ./run_all.sh test               the linter, then common/ and each lab's tests, each in its own process
+#   ./run_all.sh test lab2 [ARGS]   one lab's tests (or common's); ARGS go to pytest
+#   ./run_all.sh test --quick       the same without the slow tests (it lists what it skipped)
+#   ./run_all.sh grade LAB ADDRESS  grade a running implementation: see docs/contract.md
+#   ./run_all.sh bench [ARGS]       the REST vs gRPC study of lab 2: writes docs/rest-vs-grpc.md
+#   ./run_all.sh new labN_name      make the next lab, a copy of the last one (see common/lessons.py)
+#   ./run_all.sh generate LAB       regenerate a lab's gRPC code after editing its .proto
 #
-# The first run creates .venv/ here and installs the pinned dependencies into it.
+# Each command installs what it needs (and nothing more) into .venv/, once.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=.venv
 PY="$VENV/bin/python"
+LOGS=.test-logs
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nrun_all.sh: %s\n' "$*" >&2; exit 1; }
@@ -27,21 +33,35 @@ find_python() {
     die "Python 3.11 is needed. Install it (Debian/Ubuntu: sudo apt-get install python3.11 python3.11-venv), then run this again."
 }
 
-setup() {
-    local stamp="$VENV/.installed" inputs
-    inputs=$(cat pyproject.toml requirements-test.txt lab*/requirements.txt lab*/bench/requirements.txt | sha256sum | cut -d' ' -f1)
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
-        return
-    fi
+# install FILE...: pip install -r each requirements file that changed since it was last installed.
+install() {
     if [ ! -x "$PY" ]; then
         local python; python=$(find_python)
         step "setup: creating $VENV with $python"
         "$python" -m venv "$VENV" || die "could not create a virtual environment. Debian/Ubuntu: sudo apt-get install python3.11-venv"
+        "$PY" -m pip install --quiet --upgrade pip
     fi
-    step "setup: installing the pinned dependencies into $VENV (first run only)"
-    "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet -e ".[test]" || die "pip install failed (see above): check your network access to PyPI"
-    echo "$inputs" > "$stamp"
+    local file stamp sum
+    for file in "$@"; do
+        stamp="$VENV/.installed-${file//\//_}"
+        sum=$(sha256sum "$file" | cut -d' ' -f1)
+        [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && continue
+        step "setup: installing $file into $VENV"
+        "$PY" -m pip install --quiet -r "$file" || die "pip install -r $file failed (see above): check your network access to PyPI"
+        echo "$sum" > "$stamp"
+    done
+}
+
+# The code generator's import fixer (protoletariat) pins an older protobuf than the labs run on,
+# so it lives in a folder of its own, used only while generating code.
+install_codegen() {
+    local stamp="$VENV/.installed-codegen" sum
+    sum=$(sha256sum requirements-codegen.txt | cut -d' ' -f1)
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && return
+    step "setup: installing requirements-codegen.txt into $VENV/codegen"
+    rm -rf "$VENV/codegen"
+    "$PY" -m pip install --quiet --no-warn-conflicts --target "$VENV/codegen" -r requirements-codegen.txt || die "pip install failed (see above)"
+    echo "$sum" > "$stamp"
 }
 
 resolve_lab() {
@@ -53,37 +73,83 @@ resolve_lab() {
 }
 
 run_labs() {
+    local lab requirements=()
+    for lab in "$@"; do requirements+=("$lab/requirements.txt"); done
+    install "${requirements[@]}"
     step "running $# lab(s): $*"
     "$PY" -m common.run_lab "$@"
 }
 
-run_tests() {
+install_for_tests() {
     command -v curl >/dev/null || die "the README tests run curl. Install it (Debian/Ubuntu: sudo apt-get install curl)."
     if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
         echo "note: neither docker-compose nor 'docker compose' is installed: the compose.yaml checks will be skipped"
         echo "      (Debian/Ubuntu: sudo apt-get install docker-compose)"
     fi
-    step "lint: ruff check"
-    "$PY" -m ruff check .
-    step "tests: pytest $*"
-    "$PY" -m pytest "$@"
+    local lab requirements=()
+    for lab in $(labs); do requirements+=("$lab/requirements.txt"); done
+    install "${requirements[@]}" requirements-test.txt lab2_grpc/bench/requirements.txt
+    install_codegen
 }
 
-run_bench() {
-    command -v taskset >/dev/null || die "the study pins processes to cores with taskset. Install it (Debian/Ubuntu: sudo apt-get install util-linux)."
-    command -v wrk >/dev/null || die "the study compares Locust with wrk. Install it (Debian/Ubuntu: sudo apt-get install wrk)."
-    step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"
-    "$PY" -m lab2_grpc.bench "$@"
+# count WORD LINE: the number before WORD in pytest's closing line ("3 passed, 1 failed in 2.0s").
+count() { awk -v word="^($1),?$" '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ word) n += $i } END { print n + 0 }' <<<"$2"; }
+
+run_tests() {
+    local quick=() targets=() args=()
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --quick) quick=(-m "not slow"); shift ;;
+            common|lab[0-9]*) targets+=("$(if [ "$1" = common ]; then echo common; else resolve_lab "$1"; fi)"); shift ;;
+            *) args+=("$@"); break ;;
+        esac
+    done
+    [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(echo common; labs)
+    install_for_tests
+    step "lint: ruff check"
+    "$PY" -m ruff check .
+    mkdir -p "$LOGS"
+    local target status failed=0 passed=0 failures=0 line summary=()
+    for target in "${targets[@]}"; do
+        step "tests: $target (its own pytest process)"
+        set +e
+        "$PY" -m pytest "$target" "${quick[@]}" "${args[@]}" 2>&1 | tee "$LOGS/$target.log"
+        status=${PIPESTATUS[0]}
+        set -e
+        line=$(grep -E '^=+ .* in [0-9.]+s' "$LOGS/$target.log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
+        summary+=("$(printf '  %-16s %s' "$target" "${line:-no summary (exit status $status)}")")
+        passed=$((passed + $(count passed "$line")))
+        failures=$((failures + $(count 'failed|errors?' "$line")))
+        [ "$status" -eq 0 ] || failed=1
+    done
+    printf '\nSummary, one pytest process each:\n'
+    printf '%s\n' "${summary[@]}"
+    if [ ${#quick[@]} -gt 0 ]; then
+        echo "--quick skipped the tests marked slow (property-based, load, study and clean-install tests); ./run_all.sh test runs them."
+    fi
+    printf 'total: %d passed, %d failed\n' "$passed" "$failures"
+    return "$failed"
 }
 
 main() {
     local command=${1:-all}
-    setup
     case "$command" in
         all) mapfile -t all_labs < <(labs); run_labs "${all_labs[@]}" ;;
         test) shift; run_tests "$@" ;;
-        bench) shift; run_bench "$@" ;;
-        -h|--help|help) sed -n '2,9p' "$0" ;;
+        grade) shift; [ $# -gt 0 ] || die "usage: ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT]"
+               local lab; lab=$(resolve_lab "$1"); shift
+               install "$lab/requirements.txt"; "$PY" -m common.grader "$lab" "$@" ;;
+        bench) shift
+               command -v taskset >/dev/null || die "the study pins processes to cores with taskset. Install it (Debian/Ubuntu: sudo apt-get install util-linux)."
+               install lab2_grpc/requirements.txt lab2_grpc/bench/requirements.txt
+               step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"
+               "$PY" -m lab2_grpc.bench "$@" ;;
+        new) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh new labN_name"
+             install "$(labs | tail -n 1)/requirements.txt"; "$PY" -m common.lessons new "$1" ;;
+        generate) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh generate LAB"
+                  local lab; lab=$(resolve_lab "$1"); install "$lab/requirements.txt" requirements-test.txt; install_codegen
+                  "$PY" -m "$lab.generate" ;;
+        -h|--help|help) sed -n '2,14p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }

@@ -51,6 +51,14 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """One lab per process: two labs' generated protobuf code cannot be imported into one."""
+    tops = {item.path.relative_to(config.rootpath).parts[0] for item in items}
+    labs = {top for top in tops if top.startswith("lab")}
+    if len(labs) > 1:
+        raise pytest.UsageError(f"these tests span {len(labs)} labs; run one lab per process: ./run_all.sh test")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield

@@ -6,13 +6,16 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from common.grading import unique_email
 from common.harness import ROOT, free_port
 
+LAB = Path(__file__).resolve().parents[1].name
+
 
 def client(*args: str, target: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "lab2_grpc.client", "--target", target, *args]
+    command = [sys.executable, "-m", f"{LAB}.client", "--target", target, *args]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 

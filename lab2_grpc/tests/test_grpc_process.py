@@ -1,4 +1,4 @@
-"""The gRPC server as a process: health, reflection, deadlines, ports and a clean stop."""
+"""The gRPC server as a process: health, reflection, deadlines, held calls, ports and a clean stop."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -13,6 +16,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from common import harness
+
+from ..settings import Settings
+from ..users.v1 import users_pb2, users_pb2_grpc
 
 TIMEOUT = 5.0
 USER_SERVICE = "users.v1.UserService"
@@ -68,32 +74,106 @@ def test_an_open_stream_does_not_hold_the_stop_past_the_grace_period(lab):
     assert "gRPC stopped" in lab.log()
 
 
-def test_a_bad_grpc_port_stops_the_start_naming_the_variable():
-    result = subprocess.run(
-        [sys.executable, "-m", "lab2_grpc"],
+def start_with(lab_name: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", lab_name],
         cwd=harness.ROOT,
-        env={"GRPC_PORT": "fifty", "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **env},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=60,
     )
-    assert result.returncode != 0
-    assert "GRPC_PORT" in result.stderr
 
 
-def test_a_taken_grpc_port_stops_the_start_naming_the_variable():
+def test_a_bad_grpc_port_stops_the_start_in_one_line_with_status_2(lab_name):
+    result = start_with(lab_name, GRPC_PORT="fifty")
+    assert result.returncode == 2
+    assert "GRPC_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_taken_grpc_port_stops_the_start_in_one_line(lab_name):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        env = {"HOST": "127.0.0.1", "HTTP_PORT": str(harness.free_port()), "PATH": "/usr/bin:/bin"}
-        env["GRPC_PORT"] = str(taken.getsockname()[1])
-        result = subprocess.run(
-            [sys.executable, "-m", "lab2_grpc"],
-            cwd=harness.ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
+        result = start_with(lab_name, HTTP_PORT=str(harness.free_port()), GRPC_PORT=str(taken.getsockname()[1]))
+    assert result.returncode == 1
+    assert "GRPC_PORT" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+# --- calls that hold a thread -------------------------------------------------------------------
+# A client can open a call and never send its message, or open a reflection stream and stay
+# silent. The server counts such calls against a budget: past it, calls fail at once with
+# RESOURCE_EXHAUSTED, and the health service keeps threads of its own.
+
+SETTINGS = Settings()
+SERVICE_BUDGET = SETTINGS.grpc_threads - SETTINGS.grpc_health_threads
+
+
+class Silence:
+    """Request iterators that send nothing until released: held calls."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def messages(self) -> Iterator[bytes]:
+        self.released.wait(30)
+        return
+        yield b""
+
+
+def hold_calls(channel: grpc.Channel, silence: Silence, unary: int, reflection: int) -> list[object]:
+    held = [
+        channel.stream_unary("/users.v1.UserService/GetUser").future(silence.messages(), timeout=30)
+        for _ in range(unary)
+    ]
+    held += [
+        channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")(
+            silence.messages(), timeout=30
         )
-    assert result.returncode != 0
-    assert "GRPC_PORT" in result.stderr
+        for _ in range(reflection)
+    ]
+    time.sleep(0.5)  # the calls reach the server and take their threads
+    return held
+
+
+def timed_get(stub: users_pb2_grpc.UserServiceStub, user_id: str) -> tuple[grpc.StatusCode, float]:
+    started = time.monotonic()
+    try:
+        stub.GetUser(users_pb2.GetUserRequest(id=user_id), timeout=5)
+        code = grpc.StatusCode.OK
+    except grpc.RpcError as error:
+        code = error.code()
+    return code, time.monotonic() - started
+
+
+def test_eight_held_calls_and_eight_silent_reflection_streams_do_not_starve_health(lab):
+    silence = Silence()
+    with grpc.insecure_channel(lab.grpc_target) as channel:
+        stub = users_pb2_grpc.UserServiceStub(channel)
+        user = stub.CreateUser(users_pb2.CreateUserRequest(name="Held", email="held@example.com"), timeout=5)
+        try:
+            held = hold_calls(channel, silence, unary=8, reflection=8)  # kept: a dropped call is cancelled
+            code, seconds = timed_get(stub, user.id)
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED, "16 held calls are over the budget"
+            assert seconds < 1.0, "a refused call should fail at once, not wait for its deadline"
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+            assert health.status == SERVING
+            assert len(held) == 16
+        finally:
+            silence.released.set()
+        time.sleep(0.5)
+        assert timed_get(stub, user.id)[0] == grpc.StatusCode.OK, "released calls give their threads back"
+
+
+def test_calls_held_within_the_budget_leave_the_service_answering(lab):
+    silence = Silence()
+    with grpc.insecure_channel(lab.grpc_target) as channel:
+        stub = users_pb2_grpc.UserServiceStub(channel)
+        user = stub.CreateUser(users_pb2.CreateUserRequest(name="Budget", email="budget@example.com"), timeout=5)
+        try:
+            held = hold_calls(channel, silence, unary=SERVICE_BUDGET - 2, reflection=1)  # noqa: F841 - kept open
+            code, seconds = timed_get(stub, user.id)
+            assert code == grpc.StatusCode.OK and seconds < 1.0
+        finally:
+            silence.released.set()
