@@ -78,9 +78,8 @@ def names_in_code(path: Path, name: str) -> list[str]:
             found.append(f"line {node.lineno}: from {node.module} import")
         elif isinstance(node, ast.Import) and any(alias.name.startswith(name) for alias in node.names):
             found.append(f"line {node.lineno}: import")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and name in node.value:
-            if id(node) not in docstrings:  # noqa: SIM102 - one rule per line reads better here
-                found.append(f"line {node.lineno}: {node.value[:60]!r}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            found += [f"line {node.lineno}: {node.value[:60]!r}"] if name in node.value else []
     return found
 
 
