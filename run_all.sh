@@ -88,7 +88,8 @@ install_for_tests() {
     fi
     local lab requirements=()
     for lab in $(labs); do requirements+=("$lab/requirements.txt"); done
-    install "${requirements[@]}" requirements-test.txt lab2_grpc/bench/requirements.txt
+    for lab in lab*/bench/requirements.txt; do [ -f "$lab" ] && requirements+=("$lab"); done  # the study's smoke test
+    install "${requirements[@]}" requirements-test.txt
     install_codegen
 }
 
@@ -106,10 +107,10 @@ run_tests() {
     done
     [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(echo common; labs)
     install_for_tests
-    step "lint: ruff check"
-    "$PY" -m ruff check .
-    mkdir -p "$LOGS"
     local target status failed=0 passed=0 failures=0 line summary=()
+    step "lint: ruff check"
+    if "$PY" -m ruff check .; then summary+=("$(printf '  %-16s %s' ruff 'clean')"); else summary+=("$(printf '  %-16s %s' ruff 'FAILED (see above)')"); failed=1; fi
+    mkdir -p "$LOGS"
     for target in "${targets[@]}"; do
         step "tests: $target (its own pytest process)"
         set +e

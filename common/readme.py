@@ -25,14 +25,22 @@ class Example:
         return f"line {self.line}: $ {self.command}"
 
 
-def console_examples(markdown: Path) -> list[Example]:
-    """Every command shown in the file's console blocks, in order, with the output shown under it."""
+def console_blocks(markdown: Path) -> list[list[Example]]:
+    """The file's console blocks, in order: each a list of commands with the output shown under them.
+
+    A block is the unit a reader copies, so each one must run on its own against a fresh lab.
+    """
     text = markdown.read_text()
-    examples: list[Example] = []
+    blocks = []
     for block in FENCE.finditer(text):
         first_line = text.count("\n", 0, block.start()) + 2
-        examples.extend(_parse_block(block.group(1), first_line))
-    return examples
+        blocks.append(_parse_block(block.group(1), first_line))
+    return [block for block in blocks if block]
+
+
+def console_examples(markdown: Path) -> list[Example]:
+    """Every command shown in the file's console blocks, in order, with the output shown under it."""
+    return [example for block in console_blocks(markdown) for example in block]
 
 
 def _parse_block(block: str, first_line: int) -> list[Example]:

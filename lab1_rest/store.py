@@ -34,6 +34,7 @@ class UserStore:
         self._next_id = itertools.count(1)
 
     def create(self, fields: UserFields) -> User:
+        # >>> lab 1 · store.create: under the lock, refuse a taken email (EmailTaken), else store and return a new User
         key = fields.email.casefold()
         with self._lock:
             if key in self._ids_by_email:
@@ -43,19 +44,25 @@ class UserStore:
             self._users[user.id] = user
             self._ids_by_email[key] = user.id
             return user
+        # <<< lab 1
 
     def get(self, user_id: str) -> User:
+        # >>> lab 1 · store.get: return the user with this id, or raise UserNotFound
         with self._lock:
             return self._get(user_id)
+        # <<< lab 1
 
     def list(self, limit: int | None = None, offset: int = 0) -> list[User]:
         """Users oldest first; `limit` None means all of them."""
+        # >>> lab 1 · store.list: every user, oldest first, skipping `offset` and returning at most `limit`
         with self._lock:
             users = list(self._users.values())
         end = None if limit is None else offset + limit
         return users[offset:end]
+        # <<< lab 1
 
     def update(self, user_id: str, fields: UserFields) -> User:
+        # >>> lab 1 · store.update: under the lock, replace name and email (another user's email: EmailTaken)
         new_key = fields.email.casefold()
         with self._lock:
             old = self._get(user_id)
@@ -67,12 +74,15 @@ class UserStore:
             self._ids_by_email[new_key] = user_id
             self._users[user_id] = user
             return user
+        # <<< lab 1
 
     def delete(self, user_id: str) -> None:
+        # >>> lab 1 · store.delete: remove the user and free its email, or raise UserNotFound
         with self._lock:
             user = self._get(user_id)
             del self._users[user_id]
             del self._ids_by_email[user.email.casefold()]
+        # <<< lab 1
 
     def __len__(self) -> int:
         with self._lock:
