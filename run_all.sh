@@ -6,7 +6,9 @@
 #   ./run_all.sh test               the linter, then common/ and each lab's tests, each in its own process
 #   ./run_all.sh test lab2 [ARGS]   one lab's tests (or common's); ARGS go to pytest
 #   ./run_all.sh test --quick       the same without the slow tests (it lists what it skipped)
-#   ./run_all.sh grade LAB ADDRESS  grade a running implementation: see docs/contract.md
+#   ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT]
+#                                   grade a running implementation, in any language (docs/contract.md)
+#   ./run_all.sh starter LAB DIR    write a starter of the lab: its parts to write are TODOs
 #   ./run_all.sh bench [ARGS]       the REST vs gRPC study of lab 2: writes docs/rest-vs-grpc.md
 #   ./run_all.sh new labN_name      make the next lab, a copy of the last one (see common/lessons.py)
 #   ./run_all.sh generate LAB       regenerate a lab's gRPC code after editing its .proto
@@ -80,6 +82,12 @@ run_labs() {
     "$PY" -m common.run_lab "$@"
 }
 
+install_labs() {
+    local lab requirements=()
+    for lab in $(labs); do requirements+=("$lab/requirements.txt"); done
+    install "${requirements[@]}"
+}
+
 install_for_tests() {
     command -v curl >/dev/null || die "the README tests run curl. Install it (Debian/Ubuntu: sudo apt-get install curl)."
     if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
@@ -137,9 +145,9 @@ main() {
     case "$command" in
         all) mapfile -t all_labs < <(labs); run_labs "${all_labs[@]}" ;;
         test) shift; run_tests "$@" ;;
-        grade) shift; [ $# -gt 0 ] || die "usage: ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT]"
-               local lab; lab=$(resolve_lab "$1"); shift
-               install "$lab/requirements.txt"; "$PY" -m common.grader "$lab" "$@" ;;
+        grade) shift; install_labs; "$PY" -m common.grader "$@" ;;
+        starter) shift; [ $# -eq 2 ] || die "usage: ./run_all.sh starter LAB DIR"
+                 "$PY" -m common.starter "$(resolve_lab "$1")" "$2" ;;
         bench) shift
                command -v taskset >/dev/null || die "the study pins processes to cores with taskset. Install it (Debian/Ubuntu: sudo apt-get install util-linux)."
                install lab2_grpc/requirements.txt lab2_grpc/bench/requirements.txt
@@ -150,7 +158,7 @@ main() {
         generate) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh generate LAB"
                   local lab; lab=$(resolve_lab "$1"); install "$lab/requirements.txt" requirements-test.txt; install_codegen
                   "$PY" -m "$lab.generate" ;;
-        -h|--help|help) sed -n '2,14p' "$0" ;;
+        -h|--help|help) sed -n '2,15p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }

@@ -82,7 +82,7 @@ def _tcp_problem(host: str, port: int, timeout: float) -> str | None:
     except socket.gaierror:
         return f"cannot resolve the host {host!r}"
     except ConnectionRefusedError:
-        return "nothing listens there (connection refused)"
+        return "connection refused, nothing listens on that port"
     except TimeoutError:
         return f"no TCP answer within {timeout:g} s"
     except OSError as exc:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from . import addresses as addr
 from . import outputs, report
+from .api import addresses_for, load_requirements
 from .labs import LABS, Lab, UnknownLab, resolve
 from .launch import StartFailed, started
-from .overrides import apply_weights, load_hidden, load_weights
-from .registry import RegistryError, Requirement, builtin
+from .registry import RegistryError, Requirement
 from .results import RequirementResult, RunResult
 from .roster import grade_class
 from .runner import Options, grade, probe
@@ -92,25 +92,6 @@ def list_parser() -> Parser:
     return parser
 
 
-def requirements_for(lab: Lab, hidden: Path | None, weights: Path | None) -> list[Requirement]:
-    """The lab's built-in requirements, plus hidden ones, with the weights file applied."""
-    requirements = builtin(lab.protocols)
-    if hidden is not None:
-        requirements += [req for req in load_hidden(hidden) if req.protocol in lab.protocols]
-    if weights is not None:
-        requirements = apply_weights(requirements, load_weights(weights))
-    return requirements
-
-
-def addresses_from(args: argparse.Namespace, lab: Lab) -> addr.Addresses:
-    found = addr.Addresses(
-        rest_url=addr.rest_url(args.rest_url) if args.rest_url is not None else None,
-        grpc_target=addr.grpc_target(args.grpc_target) if args.grpc_target is not None else None,
-    )
-    addr.require(lab.protocols, found, lab.name)
-    return found
-
-
 def options_from(args: argparse.Namespace) -> Options:
     if args.timeout <= 0 or args.budget <= 0:
         raise addr.UsageError("--timeout and --budget must be positive numbers of seconds")
@@ -118,11 +99,13 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def run_and_report(lab: Lab, found: addr.Addresses, requirements: list[Requirement], options: Options) -> RunResult:
-    """Grade, printing a line per requirement as it finishes; only one line per silent address."""
-    print(report.header(RunResult(lab, found)), flush=True)
+    """Grade, printing a line per requirement as it finishes; nothing at all when no address answers."""
     unreachable = probe(lab, found, options.timeout)
+    if len(unreachable) == len(lab.protocols):
+        return grade(lab, found, requirements, options, None, unreachable)
+    print(report.header(RunResult(lab, found)), flush=True)
     for protocol, reason in unreachable.items():
-        print(f"{report.PROTOCOL_NAMES.get(protocol, protocol)}: {reason}", flush=True)
+        print(f"{report.PROTOCOL_NAMES[protocol]}: {reason}", flush=True)
 
     def show(result: RequirementResult) -> None:
         line = report.result_line(result)
@@ -130,10 +113,8 @@ def run_and_report(lab: Lab, found: addr.Addresses, requirements: list[Requireme
             line = line.splitlines()[0] + "  (not graded: see above)"
         print(line, flush=True)
 
-    graded_any = len(unreachable) < len(lab.protocols)
-    run = grade(lab, found, requirements, options, show if graded_any else None, unreachable)
-    if graded_any:
-        print(report.summary(run), flush=True)
+    run = grade(lab, found, requirements, options, show, unreachable)
+    print(report.summary(run), flush=True)
     return run
 
 
@@ -152,14 +133,14 @@ def main_grade(argv: list[str]) -> int:
         if args.start and (args.rest_url or args.grpc_target):
             raise addr.UsageError("give either --start or the addresses, not both")
         options = options_from(args)
-        requirements = requirements_for(lab, args.hidden, args.weights)
+        requirements = load_requirements(lab, args.hidden, args.weights)
         if args.start:
             log = (args.out or Path(tempfile.mkdtemp(prefix="grader-"))) / "service.log"
             print(f"starting `{args.start}` (its output goes to {log})", flush=True)
             with started(args.start, lab, log) as found:
                 run = run_and_report(lab, found, requirements, options)
         else:
-            run = run_and_report(lab, addresses_from(args, lab), requirements, options)
+            run = run_and_report(lab, addresses_for(lab, args.rest_url, args.grpc_target), requirements, options)
     except (addr.UsageError, UnknownLab, RegistryError) as exc:
         parser.error(str(exc))
     except StartFailed as exc:
@@ -179,7 +160,7 @@ def main_class(argv: list[str]) -> int:
     try:
         lab = resolve(args.lab)
         options = options_from(args)
-        requirements = requirements_for(lab, args.hidden, args.weights)
+        requirements = load_requirements(lab, args.hidden, args.weights)
         rows = grade_class(lab, args.students, args.out, requirements, options, args.results_dir)
     except (addr.UsageError, UnknownLab, RegistryError) as exc:
         parser.error(str(exc))
@@ -192,7 +173,7 @@ def main_list(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         lab = resolve(args.lab)
-        requirements = requirements_for(lab, args.hidden, args.weights)
+        requirements = load_requirements(lab, args.hidden, args.weights)
     except (addr.UsageError, UnknownLab, RegistryError) as exc:
         parser.error(str(exc))
     for req in requirements:

@@ -13,9 +13,7 @@ PROTOCOL_NAMES = {"rest": "REST", "grpc": "gRPC"}
 
 
 def header(run: RunResult) -> str:
-    addresses = ", ".join(
-        f"{PROTOCOL_NAMES.get(protocol, protocol)} {run.addresses.for_protocol(protocol)}" for protocol in run.lab.protocols
-    )
+    addresses = ", ".join(f"{PROTOCOL_NAMES[p]} {run.addresses.for_protocol(p)}" for p in run.lab.protocols)
     return f"Grading {run.lab.name} at {addresses}"
 
 

@@ -103,7 +103,7 @@ def grade(
     lab: Lab,
     addresses: Addresses,
     requirements: list[Requirement],
-    options: Options = Options(),
+    options: Options | None = None,
     on_result: Callable[[RequirementResult], None] | None = None,
     unreachable: dict[str, str] | None = None,
 ) -> RunResult:
@@ -111,6 +111,7 @@ def grade(
 
     Never raises because of the service: whatever it does ends up in the results.
     """
+    options = options or Options()
     started = time.monotonic()
     run = RunResult(lab, addresses)
     run.unreachable = probe(lab, addresses, options.timeout) if unreachable is None else unreachable

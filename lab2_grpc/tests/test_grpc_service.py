@@ -1,4 +1,4 @@
-"""The gRPC contract: every UserService method and error code, over a real channel to the lab."""
+"""The UserService over a real channel: every method and error code, and the same text rules as REST."""
 
 from __future__ import annotations
 
@@ -198,3 +198,20 @@ def test_rest_and_grpc_share_one_store(stub, rest_url):
 
     duplicate = users_pb2.CreateUserRequest(name="Copy", email=over_rest["email"].upper())
     assert_status(rpc_error(stub.CreateUser, duplicate), grpc.StatusCode.ALREADY_EXISTS)
+
+
+@pytest.mark.parametrize("character", ["\u0085", "\u2028", "\u202e", "\u2067"], ids=lambda c: f"U+{ord(c):04X}")
+def test_a_name_with_a_forbidden_character_is_invalid_argument(stub, character):
+    request = users_pb2.CreateUserRequest(name=f"Ada{character}Lovelace", email=unique_email())
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CreateUser(request, timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "name" in caught.value.details()
+
+
+@pytest.mark.parametrize("blank", ["\u00a0\u00a0", "\u3000", "\u200b"], ids=["NBSP", "ideographic", "zero-width"])
+def test_a_name_of_only_invisible_characters_is_invalid_argument(stub, blank):
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CreateUser(users_pb2.CreateUserRequest(name=blank, email=unique_email()), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "name: must not be blank" in caught.value.details()

@@ -1,0 +1,128 @@
+"""The grader's small parts: timestamps, addresses, Location paths, labs, dependency order, the report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from common.grader import addresses as addr
+from common.grader.evidence import CheckFailed
+from common.grader.labs import UnknownLab, resolve
+from common.grader.registry import RegistryError, Requirement, in_run_order, requirement
+from common.grader.rest_client import RestClient
+from common.grader.timestamps import parse_rfc3339
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-01-31T12:00:00Z", datetime(2025, 1, 31, 12, tzinfo=UTC)),
+        ("2025-01-31T12:00:00.5Z", datetime(2025, 1, 31, 12, 0, 0, 500000, tzinfo=UTC)),
+        ("2025-01-31T12:00:00.123456789Z", datetime(2025, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)),
+        ("2025-01-31T14:00:00+02:00", datetime(2025, 1, 31, 12, tzinfo=UTC)),
+        ("2025-01-31t12:00:00.000001z", datetime(2025, 1, 31, 12, 0, 0, 1, tzinfo=UTC)),
+    ],
+)
+def test_rfc3339_times_parse_to_instants(text, expected):
+    assert parse_rfc3339(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2025-01-31T12:00:00", "2025-01-31", "yesterday", "2025-13-01T00:00:00Z", 17, None])
+def test_what_is_not_rfc3339_is_none(text):
+    assert parse_rfc3339(text) is None
+
+
+def test_trimmed_fractions_compare_by_time_not_as_text():
+    earlier, later = "2025-01-31T12:00:05Z", "2025-01-31T12:00:05.5Z"
+    assert later < earlier  # as text, Go's trimmed zeros put the later time first
+    assert parse_rfc3339(later) > parse_rfc3339(earlier)
+
+
+@pytest.mark.parametrize(
+    ("base", "location", "path"),
+    [
+        ("http://127.0.0.1:8000", "/users/7", "/users/7"),
+        ("http://127.0.0.1:8000", "http://localhost:8000/users/7", "/users/7"),
+        ("http://127.0.0.1:8000", "https://service.internal/users/ab-c", "/users/ab-c"),
+        ("http://127.0.0.1:8000", "users/7", "/users/7"),
+        ("http://127.0.0.1:8000/api", "/api/users/7", "/users/7"),
+        ("http://127.0.0.1:8000/api", "/users/7", "/users/7"),
+    ],
+)
+def test_a_location_is_followed_by_its_path_against_the_base_url(base, location, path):
+    assert RestClient(base, 5).path_of(location) == path
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000", "https://example.org/student/", "http://[::1]:8000"])
+def test_good_urls_pass(url):
+    assert addr.rest_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:8000", "127.0.0.1:8000", "ftp://x", "http://", "http://x:port", "http://x/?a=1"]
+)
+def test_bad_urls_are_usage_errors(url):
+    with pytest.raises(addr.UsageError):
+        addr.rest_url(url)
+
+
+@pytest.mark.parametrize("target", ["localhost:50051", "127.0.0.1:1", "[::1]:50051"])
+def test_good_grpc_targets_pass(target):
+    assert addr.grpc_target(target) == target
+
+
+@pytest.mark.parametrize("target", ["localhost", "http://localhost:50051", ":50051", "host:0", "host:99999", "host:x"])
+def test_bad_grpc_targets_are_usage_errors(target):
+    with pytest.raises(addr.UsageError):
+        addr.grpc_target(target)
+
+
+@pytest.mark.parametrize(
+    ("name", "lab"),
+    [("lab1", "lab1_rest"), ("lab1_rest", "lab1_rest"), ("LAB2", "lab2_grpc"), ("lab2_grpc/", "lab2_grpc")],
+)
+def test_labs_are_named_by_folder_or_number(name, lab):
+    assert resolve(name).name == lab
+
+
+def test_an_unknown_lab_names_the_known_ones():
+    with pytest.raises(UnknownLab, match="lab1 \\(lab1_rest\\)"):
+        resolve("lab3")
+
+
+def _req(id: str, *depends: str) -> Requirement:
+    return Requirement(id, "rest", True, 1, id, "-", lambda ctx: None, tuple(depends))
+
+
+def test_requirements_run_after_what_they_depend_on_and_otherwise_in_declaration_order():
+    ordered = in_run_order([_req("C", "B"), _req("A"), _req("B", "A"), _req("D")])
+    assert [req.id for req in ordered] == ["A", "B", "C", "D"]
+
+
+def test_a_dependency_the_lab_lacks_or_a_cycle_is_an_error():
+    with pytest.raises(RegistryError, match="X depends on NOPE"):
+        in_run_order([_req("X", "NOPE")])
+    with pytest.raises(RegistryError, match="depends on itself"):
+        in_run_order([_req("X", "Y"), _req("Y", "X")])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"id": "rest-lower", "protocol": "rest"}, "upper-case"),
+        ({"id": "REST-X", "protocol": "soap"}, "protocol"),
+        ({"id": "REST-CREATE", "protocol": "rest"}, "registered twice"),
+    ],
+)
+def test_a_wrongly_declared_requirement_is_refused(kwargs, says):
+    from common.grader.registry import builtin, collecting
+
+    builtin(("rest",))
+    with pytest.raises(RegistryError, match=says), collecting():
+        requirement(**kwargs, core=True, weight=1, title="t", hint="h")(lambda ctx: None)
+
+
+def test_check_failed_keeps_the_reason_and_the_exchange():
+    failure = CheckFailed("wrong", None)
+    assert str(failure) == "wrong" and failure.exchange is None
