@@ -81,12 +81,16 @@ class User:
     updated_at: datetime
 
     def to_dict(self) -> dict[str, str]:
+        created = self.created_at.isoformat(timespec="microseconds")
+        # A user never updated holds one datetime object twice (the store's `now, now`): format it once.
+        # `is`, not `==`: equal moments in two time zones are == but print differently.
+        same = self.updated_at is self.created_at
         return {
             "id": self.id,
             "name": self.name,
             "email": self.email,
-            "created_at": self.created_at.isoformat(timespec="microseconds"),
-            "updated_at": self.updated_at.isoformat(timespec="microseconds"),
+            "created_at": created,
+            "updated_at": created if same else self.updated_at.isoformat(timespec="microseconds"),
         }
 
 
@@ -127,7 +131,7 @@ def parse_user_fields(data: object) -> UserFields:
     try:
         return UserFields.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput([_field_error(err) for err in exc.errors()]) from None
+        raise InvalidInput([field_error(err) for err in exc.errors()]) from None
 
 
 _MESSAGES = {
@@ -145,7 +149,7 @@ _PATTERN_MESSAGES = {
 }
 
 
-def _field_error(err: dict) -> FieldError:
+def field_error(err: dict) -> FieldError:
     """Turn one pydantic error into a short message about the field, in the API's own words."""
     field = ".".join(str(part) for part in err["loc"]) or "body"
     if err["type"] == "string_pattern_mismatch":

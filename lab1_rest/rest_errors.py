@@ -28,12 +28,14 @@ def problem(status: int, title: str, detail: str, errors: list[FieldError] | Non
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DomainError, domain_problem)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(NotImplementedError, _not_written_yet)
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def _domain_error(exc: DomainError) -> Response:
+def domain_problem(exc: DomainError) -> Response:
+    """The problem a domain error stands for: 422 invalid input, 404 no such user, 409 email taken."""
     status, title = _STATUS_BY_ERROR[type(exc)]
     errors = exc.errors if isinstance(exc, InvalidInput) else None
     if isinstance(exc, EmailTaken):
@@ -48,6 +50,11 @@ def _http_error(exc: HTTPException) -> Response:
         if name.lower() != "content-type":
             response.headers[name] = value
     return response
+
+
+def _not_written_yet(exc: NotImplementedError) -> Response:
+    """A starter's TODO (see the lab's README, "Your job"): 501, naming the part to write."""
+    return problem(501, "Not Implemented", str(exc) or "this part of the lab is not written yet")
 
 
 def _unexpected_error(exc: Exception) -> Response:

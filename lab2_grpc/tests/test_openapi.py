@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urljoin, urlparse
 
 import pytest
 import requests
@@ -25,6 +27,24 @@ def test_the_document_is_openapi_3_1(rest_url):
     document = requests.get(f"{rest_url}/openapi.json").json()
     assert document["openapi"].startswith("3.1")
     assert {"/users", "/users/{user_id}"} <= set(document["paths"])
+
+
+def test_the_docs_page_is_swagger_ui_on_the_document_with_assets_of_its_own(http, rest_url):
+    """A student tries calls from /docs: the page loads without the internet, and reads this service's document."""
+    page = http.get(f"{rest_url}/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert "SwaggerUIBundle" in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page.text)
+    assert any(asset.endswith(".js") for asset in assets) and any(asset.endswith(".css") for asset in assets)
+    for asset in assets:
+        assert not urlparse(asset).netloc, f"{asset} comes from another host"
+        assert http.get(urljoin(page.url, asset)).status_code == 200, asset
+    assert "openapi.json" in page.text
+    assert http.get(urljoin(page.url, "openapi.json")).json() == http.get(f"{rest_url}/openapi.json").json()
+
+
+def test_the_home_page_leads_to_the_docs(http, rest_url):
+    assert http.get(f"{rest_url}/").url == http.get(f"{rest_url}/docs").url
 
 
 @pytest.fixture
