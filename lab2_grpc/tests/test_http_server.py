@@ -124,6 +124,39 @@ def test_clients_trickling_their_headers_hold_no_thread(lab):
             sock.close()
 
 
+def test_clients_trickling_a_body_hold_a_thread_each_as_the_readme_says(lab):
+    """The limit the README states: a request whose body trickles in holds a thread until it is whole.
+
+    With one trickler fewer than the threads, the service still answers; with one per thread, it
+    does not until a body completes. A reverse proxy in front, which reads whole requests, removes it.
+    """
+    body = f'{{"name": "Trickle", "email": "{unique_email()}"}}'.encode()
+    tricklers = []
+    try:
+        for _ in range(THREADS - 1):
+            sock = socket.create_connection((lab.host, int(lab.env["HTTP_PORT"])), timeout=15)
+            sock.sendall(post_head(len(body)) + body[:5])
+            tricklers.append(sock)
+        time.sleep(0.5)
+        assert answers_within(lab.http_url, 1.0) < 1.0, "one thread is still free"
+        last = socket.create_connection((lab.host, int(lab.env["HTTP_PORT"])), timeout=15)
+        last.sendall(post_head(len(body)) + body[:5])
+        tricklers.append(last)
+        time.sleep(0.5)
+        try:
+            requests.get(f"{lab.http_url}/healthz", timeout=1.0)
+            held = False
+        except requests.Timeout:
+            held = True
+        assert held, "with every thread reading a body, a new request waits"
+        last.sendall(body[5:])
+        assert rawhttp.read_response(last).status == 201
+        assert answers_within(lab.http_url, 2.0) < 2.0, "a finished body gives its thread back"
+    finally:
+        for sock in tricklers:
+            sock.close()
+
+
 # --- answers the server frames itself ------------------------------------------------------------
 
 
