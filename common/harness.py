@@ -150,3 +150,13 @@ def running(module: str, extra_env: dict[str, str] | None = None) -> Iterator[La
         yield lab
     finally:
         lab.stop()
+
+
+@contextmanager
+def running_in(module: str, folder: Path, python: str = sys.executable) -> Iterator[LabProcess]:
+    """Start a lab from another folder (a starter, a scratch copy) for a ``with`` block; stop it by PID."""
+    lab = start(module, {"PYTHONPATH": str(folder)}, python=python, cwd=folder)
+    try:
+        yield lab
+    finally:
+        lab.stop()
