@@ -7,7 +7,8 @@ call would wait until its deadline. So every call goes through `CallGuard`:
 
 - A call counts against a budget while it runs. The health service has a budget of its own and
   the other services share the rest of the pool; a call over its budget ends at once with
-  RESOURCE_EXHAUSTED, so callers learn to back off instead of hanging, and health always answers.
+  RESOURCE_EXHAUSTED, so callers learn to back off instead of hanging, and health checks still
+  answer while the other services are busy (each open health Watch stream holds one of its threads).
 - A call with a single request message is served as a stream: its handler starts at once,
   counts itself, and then waits for the message, so a held call is a counted call.
 - Bytes that do not parse as the request message end as INVALID_ARGUMENT: grpcio would answer

@@ -20,7 +20,8 @@ class UserServiceStub:
     one field violation per bad field.
     - NOT_FOUND: no user has this id.
     - ALREADY_EXISTS: another user already has this email (compared case-insensitively).
-    - RESOURCE_EXHAUSTED: the request is larger than the server accepts (64 KiB).
+    - RESOURCE_EXHAUSTED: the request is larger than the server accepts (64 KiB), or the server
+    has as many calls in progress as it takes (retry later).
     """
 
     def __init__(self, channel):
@@ -41,7 +42,8 @@ class UserServiceServicer:
     one field violation per bad field.
     - NOT_FOUND: no user has this id.
     - ALREADY_EXISTS: another user already has this email (compared case-insensitively).
-    - RESOURCE_EXHAUSTED: the request is larger than the server accepts (64 KiB).
+    - RESOURCE_EXHAUSTED: the request is larger than the server accepts (64 KiB), or the server
+    has as many calls in progress as it takes (retry later).
     """
 
     def CreateUser(self, request, context):
@@ -91,7 +93,8 @@ class UserService:
     one field violation per bad field.
     - NOT_FOUND: no user has this id.
     - ALREADY_EXISTS: another user already has this email (compared case-insensitively).
-    - RESOURCE_EXHAUSTED: the request is larger than the server accepts (64 KiB).
+    - RESOURCE_EXHAUSTED: the request is larger than the server accepts (64 KiB), or the server
+    has as many calls in progress as it takes (retry later).
     """
 
     @staticmethod
