@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import grpc
 from google.protobuf import empty_pb2, timestamp_pb2
@@ -23,6 +24,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 1_000_000_000
 _TOKEN_PREFIX = "offset:"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 class UserService(users_pb2_grpc.UserServiceServicer):
@@ -33,44 +36,62 @@ class UserService(users_pb2_grpc.UserServiceServicer):
 
     def CreateUser(self, request: users_pb2.CreateUserRequest, context: grpc.ServicerContext) -> users_pb2.User:
         with domain_errors_as_status(context):
+            # >>> lab 2 · CreateUser: validate the request's fields, store the user, answer it as a User message
             return user_message(self._store.create(_fields(request)))
+            # <<< lab 2
 
     def GetUser(self, request: users_pb2.GetUserRequest, context: grpc.ServicerContext) -> users_pb2.User:
         with domain_errors_as_status(context):
+            # >>> lab 2 · GetUser: answer the user with request.id (an empty id is INVALID_ARGUMENT)
             return user_message(self._store.get(_required_id(request.id)))
+            # <<< lab 2
 
     def ListUsers(
         self, request: users_pb2.ListUsersRequest, context: grpc.ServicerContext
     ) -> users_pb2.ListUsersResponse:
         with domain_errors_as_status(context):
+            # >>> lab 2 · ListUsers: answer one page of users, oldest first, and the token of the next page
             page_size, offset = _page(request)
             # Ask for one more than the page holds: if it comes back, there is a next page.
             users = self._store.list(page_size + 1, offset)
             more = len(users) > page_size
-            return users_pb2.ListUsersResponse(
-                users=[user_message(user) for user in users[:page_size]],
-                next_page_token=page_token(offset + page_size) if more else "",
-            )
+            return list_response(users[:page_size], page_token(offset + page_size) if more else "")
+            # <<< lab 2
 
     def UpdateUser(self, request: users_pb2.UpdateUserRequest, context: grpc.ServicerContext) -> users_pb2.User:
         with domain_errors_as_status(context):
+            # >>> lab 2 · UpdateUser: replace the user's name and email; answer the updated User
             user_id, fields = _id_and_fields(request)
             return user_message(self._store.update(user_id, fields))
+            # <<< lab 2
 
     def DeleteUser(self, request: users_pb2.DeleteUserRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         with domain_errors_as_status(context):
+            # >>> lab 2 · DeleteUser: delete the user with request.id; answer the empty message
             self._store.delete(_required_id(request.id))
             return empty_pb2.Empty()
+            # <<< lab 2
 
 
 def user_message(user: User) -> users_pb2.User:
-    return users_pb2.User(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        create_time=_timestamp(user.created_at),
-        update_time=_timestamp(user.updated_at),
-    )
+    message = users_pb2.User(id=user.id, name=user.name, email=user.email)
+    _set_time(message.create_time, user.created_at)
+    _set_time(message.update_time, user.updated_at)
+    return message
+
+
+def list_response(users: Iterable[User], next_page_token: str = "") -> users_pb2.ListUsersResponse:
+    """The users, built in place inside one response: `add()` appends a message the response owns.
+
+    Building each user as a message of its own and passing the list in would copy every one of them again.
+    """
+    response = users_pb2.ListUsersResponse(next_page_token=next_page_token)
+    add = response.users.add
+    for user in users:
+        message = add(id=user.id, name=user.name, email=user.email)
+        _set_time(message.create_time, user.created_at)
+        _set_time(message.update_time, user.updated_at)
+    return response
 
 
 def page_token(offset: int) -> str:
@@ -78,10 +99,15 @@ def page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{offset}".encode()).decode()
 
 
-def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+def _set_time(stamp: timestamp_pb2.Timestamp, moment: datetime) -> None:
+    """What `stamp.FromDatetime(moment)` does (a naive moment is UTC), in integer arithmetic.
+
+    FromDatetime goes through a time tuple and calendar.timegm, several times slower; this is the
+    difference between protobuf encoding slower than JSON and faster.
+    """
+    since = moment - (_EPOCH if moment.tzinfo is not None else _NAIVE_EPOCH)
+    stamp.seconds = since.days * 86_400 + since.seconds
+    stamp.nanos = since.microseconds * 1_000
 
 
 def _fields(request: users_pb2.CreateUserRequest | users_pb2.UpdateUserRequest) -> UserFields:
