@@ -9,6 +9,7 @@
 #   ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT]
 #                                   grade a running implementation, in any language (docs/contract.md)
 #   ./run_all.sh starter LAB DIR    write a starter of the lab: its parts to write are TODOs
+#   ./run_all.sh check LAB N        check exercise N of the lab's README against your lab (no N: list them)
 #   ./run_all.sh bench [ARGS]       the REST vs gRPC study of lab 2: writes docs/rest-vs-grpc.md
 #   ./run_all.sh new labN_name      make the next lab, a copy of the last one (see common/lessons.py)
 #   ./run_all.sh generate LAB       regenerate a lab's gRPC code after editing its .proto
@@ -155,10 +156,13 @@ main() {
                "$PY" -m lab2_grpc.bench "$@" ;;
         new) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh new labN_name"
              install "$(labs | tail -n 1)/requirements.txt"; "$PY" -m common.lessons new "$1" ;;
+        check) shift; [ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: ./run_all.sh check LAB N"
+               local lab; lab=$(resolve_lab "$1"); install_labs
+               "$PY" -m common.exercises "$lab" "${@:2}" ;;
         generate) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh generate LAB"
                   local lab; lab=$(resolve_lab "$1"); install "$lab/requirements.txt" requirements-test.txt; install_codegen
                   "$PY" -m "$lab.generate" ;;
-        -h|--help|help) sed -n '2,15p' "$0" ;;
+        -h|--help|help) sed -n '2,16p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }

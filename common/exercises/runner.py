@@ -1,0 +1,90 @@
+"""Run one exercise's check against the lab as it is in a working tree, and say how it went.
+
+The lab is started exactly as a student starts it (``python -m LAB`` from the course folder) on
+free ports, so the check sees the student's current code, and stopped by its PID afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from common import harness
+from common.grader import CheckFailed, Context
+from common.grader.labs import Lab
+from common.grader.rest_client import RestClient
+
+from .registry import Exercise
+
+if TYPE_CHECKING:
+    from common.grader.grpc_client import GrpcClient
+
+INDENT = " " * 6
+LOG_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exercise: Exercise
+    passed: bool
+    details: tuple[str, ...] = ()  # why it failed: the reason, what was sent and got, the hint
+
+    def report(self, lab: Lab) -> str:
+        line = f"{'PASS' if self.passed else 'FAIL'}  {lab.number} {self.exercise.number}  {self.exercise.title}"
+        return "\n".join([line, *(INDENT + detail for detail in self.details)])
+
+
+def failed(exercise: Exercise, reason: str, *evidence: str) -> Outcome:
+    return Outcome(exercise, False, (reason, *evidence, f"hint: {exercise.hint}"))
+
+
+def run(lab: Lab, exercise: Exercise, cwd: Path, timeout: float = 5.0) -> Outcome:
+    """Start the lab from `cwd`, run the exercise's check against it, stop the lab."""
+    try:
+        process = harness.start(lab.name, cwd=cwd)
+    except harness.LabFailedToStart as exc:
+        head, _, log = str(exc).partition("\n")
+        tail = log.strip().splitlines()[-LOG_TAIL_LINES:]
+        return failed(exercise, f"the lab did not start ({head.rstrip(':')}); the end of its log:", *tail)
+    try:
+        if "grpc" in lab.protocols:
+            process.wait_until(lambda: harness.port_open(int(process.env["GRPC_PORT"])))
+        outcome = _check(lab, exercise, process, cwd, timeout)
+    finally:
+        process.stop()
+    if outcome.passed:
+        process.log_path.unlink(missing_ok=True)
+        return outcome
+    # A failure may be a crash inside the lab (a 500, an INTERNAL): its traceback is in the log.
+    return replace(outcome, details=(*outcome.details, f"the lab's log: {process.log_path}"))
+
+
+def _check(lab: Lab, exercise: Exercise, process: harness.LabProcess, cwd: Path, timeout: float) -> Outcome:
+    ctx = Context(timeout, RestClient(process.http_url, timeout))
+    try:
+        if "grpc" in lab.protocols:
+            ctx.grpc_client = _grpc_client(lab, process, cwd, timeout)
+        exercise.check(ctx)
+    except CheckFailed as failure:
+        evidence = [f"sent: {failure.exchange.sent}", f"got:  {failure.exchange.got}"] if failure.exchange else []
+        return failed(exercise, failure.reason, *evidence)
+    except AssertionError as failure:
+        return failed(exercise, str(failure) or "an assertion of the check failed")
+    except Exception as exc:  # the check could not judge: say what stopped it rather than print a traceback
+        return failed(exercise, f"the check stopped: {type(exc).__name__}: {exc}")
+    finally:
+        ctx.rest.close()
+        if ctx.grpc_client is not None:
+            ctx.grpc_client.close()
+    return Outcome(exercise, True)
+
+
+def _grpc_client(lab: Lab, process: harness.LabProcess, cwd: Path, timeout: float) -> GrpcClient:
+    """The grader's gRPC client on the generated code of the lab in `cwd`: the student's .proto, as built."""
+    from common.grader.grpc_client import GrpcClient  # grpc is imported only for a lab that has it
+
+    if str(cwd) not in sys.path:
+        sys.path.insert(0, str(cwd))
+    return GrpcClient(process.grpc_target, timeout, lab.stubs_package)
