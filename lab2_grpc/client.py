@@ -28,7 +28,7 @@ HINTS: dict[grpc.StatusCode, str] = {
     grpc.StatusCode.INVALID_ARGUMENT: "the request was refused",
     grpc.StatusCode.NOT_FOUND: "no such user",
     grpc.StatusCode.ALREADY_EXISTS: "already taken",
-    grpc.StatusCode.RESOURCE_EXHAUSTED: "too large a request, or the server is busy (retry later)",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "refused",
     grpc.StatusCode.DEADLINE_EXCEEDED: "no answer before the deadline (see --timeout)",
     grpc.StatusCode.UNAVAILABLE: "cannot reach the server (is it running? see --target)",
     grpc.StatusCode.UNAUTHENTICATED: "not logged in",
