@@ -7,6 +7,7 @@ which the pytest plugin attaches to any test that fails while the process runs.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -130,6 +131,9 @@ def start(
     """Start ``python -m module`` with HOST and free HTTP_PORT / GRPC_PORT, and wait for /healthz."""
     env = os.environ.copy()
     env.update(HOST="127.0.0.1", HTTP_PORT=str(free_port()), GRPC_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    # From lab 3 the service signs tokens with JWT_SECRET and refuses to start without one: each
+    # started process gets a fresh random key, as a deployment injects one (labs 1-2 ignore it).
+    env.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
     env.update(extra_env or {})
     log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
     log_dir.mkdir(parents=True, exist_ok=True)

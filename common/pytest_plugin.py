@@ -22,9 +22,15 @@ LOG_TAIL_CHARS = 6000
 
 
 @pytest.fixture(scope="session")
-def shared_lab(lab_name: str) -> Iterator[harness.LabProcess]:
+def lab_env() -> dict[str, str]:
+    """Extra environment for the lab's processes; a lab's conftest overrides it (lab 3: ADMIN_EMAIL)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def shared_lab(lab_name: str, lab_env: dict[str, str]) -> Iterator[harness.LabProcess]:
     """One process of the lab for every test that only talks to it."""
-    with harness.running(lab_name) as lab:
+    with harness.running(lab_name, lab_env) as lab:
         yield lab
 
 
@@ -39,9 +45,9 @@ def rest_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str
 
 
 @pytest.fixture
-def lab(lab_name: str) -> Iterator[harness.LabProcess]:
+def lab(lab_name: str, lab_env: dict[str, str]) -> Iterator[harness.LabProcess]:
     """A fresh process of the lab, for tests about the process itself (start, stop, signals)."""
-    with harness.running(lab_name) as process:
+    with harness.running(lab_name, lab_env) as process:
         yield process
 
 

@@ -1,10 +1,11 @@
 """Serve the Flask app with Gunicorn: one worker process, a pool of threads, a clean stop.
 
 Gunicorn runs a small master process that binds the port and supervises one worker process;
-the worker holds the app, the store (made before the fork, it lives on in the worker) and the lab's
-other components, and answers requests on a pool of threads (the ``gthread`` worker). One worker, because the store lives in memory: a
-second worker would hold a second, different set of users. The components start in the worker,
-after the fork: a library such as grpcio must not be started in a process that forks afterwards.
+the worker holds the app, the store (made before the fork, it lives on in the worker) and the
+lab's other components, and answers requests on a pool of threads (the ``gthread`` worker). One
+worker, because the store lives in memory: a second worker would hold a second, different set of
+users. The components start in the worker, after the fork: a library such as grpcio must not be
+started in a process that forks afterwards.
 
 What this module adds to a plain ``gunicorn -w 1 -k gthread``, each for a reason in the README:
 

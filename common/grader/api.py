@@ -15,7 +15,7 @@ from .runner import Options, grade
 
 def load_requirements(lab: Lab, hidden: Path | None = None, weights: Path | None = None) -> list[Requirement]:
     """The lab's built-in requirements, plus hidden ones, with the weights file applied."""
-    requirements = builtin(lab.protocols)
+    requirements = builtin(lab.protocols, lab.features)
     if hidden is not None:
         requirements += [req for req in load_hidden(hidden) if req.protocol in lab.protocols]
     if weights is not None:

@@ -22,6 +22,7 @@ class Context:
     timeout: float
     rest_client: RestClient | None = None
     grpc_client: GrpcClient | None = None
+    auth: bool = False  # lab 3: the clients call as logged-in users (auth_clients.py)
 
     @property
     def rest(self) -> RestClient:

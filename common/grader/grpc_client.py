@@ -57,23 +57,23 @@ class GrpcClient:
     def close(self) -> None:
         self.channel.close()
 
-    def call(self, method: str, request: Message) -> GrpcReply:
+    def call(self, method: str, request: Message, metadata: tuple[tuple[str, str], ...] = ()) -> GrpcReply:
         """Call UserService/`method`; every status comes back as a reply, a missed deadline fails."""
         sent = f"{method}({describe_message(request)})"
         try:
-            response = getattr(self.stub, method)(request, timeout=self.timeout)
+            response = getattr(self.stub, method)(request, timeout=self.timeout, metadata=metadata or None)
         except grpc.RpcError as error:
             code, details = error.code(), error.details() or ""
             self._raise_if_no_answer(code, sent, details)
             return GrpcReply(code, None, details, error, Exchange(sent, f"{code.name}: {preview(details)}"))
         return GrpcReply(grpc.StatusCode.OK, response, "", None, Exchange(sent, f"OK {describe_message(response)}"))
 
-    def raw_call(self, method: str, payload: bytes) -> GrpcReply:
+    def raw_call(self, method: str, payload: bytes, metadata: tuple[tuple[str, str], ...] = ()) -> GrpcReply:
         """Send `payload` as the request bytes of UserService/`method` (for corrupt-input checks)."""
         sent = f"{method}(raw bytes {payload!r})"
         call = self.channel.unary_unary(f"/{SERVICE}/{method}")
         try:
-            answer = call(payload, timeout=self.timeout)
+            answer = call(payload, timeout=self.timeout, metadata=metadata or None)
         except grpc.RpcError as error:
             code, details = error.code(), error.details() or ""
             self._raise_if_no_answer(code, sent, details)

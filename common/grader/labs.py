@@ -14,6 +14,9 @@ class Lab:
     name: str
     protocols: tuple[str, ...]
     stubs_package: str | None = None  # import path of the package holding users/v1/*_pb2*.py
+    # Features beyond the protocols, each bringing its own requirements: "auth" (lab 3) also makes
+    # every other requirement call as a logged-in user (auth_clients.py).
+    features: tuple[str, ...] = ()
 
     @property
     def number(self) -> str:
@@ -23,6 +26,7 @@ class Lab:
 LABS = (
     Lab("lab1_rest", ("rest",)),
     Lab("lab2_grpc", ("rest", "grpc"), stubs_package="lab2_grpc"),
+    Lab("lab3_jwt", ("rest", "grpc"), stubs_package="lab3_jwt", features=("auth",)),
 )
 
 

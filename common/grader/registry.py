@@ -37,6 +37,7 @@ class Requirement:
     depends_on: tuple[str, ...] = ()
     time_limit: float | None = None  # None: the runner's default for one requirement
     hidden: bool = False
+    feature: str | None = None  # None: every lab of the protocol; "auth": only labs with that feature
 
     @property
     def kind(self) -> str:
@@ -61,6 +62,7 @@ def requirement(
     hint: str,
     depends_on: tuple[str, ...] | list[str] = (),
     time_limit: float | None = None,
+    feature: str | None = None,
 ) -> Callable[[Check], Check]:
     """Register the decorated function as requirement `id`; it passes unless it raises."""
     if not ID_PATTERN.fullmatch(id):
@@ -84,6 +86,7 @@ def requirement(
             depends_on=tuple(depends_on),
             time_limit=time_limit,
             hidden=_collector is not _BUILTIN,
+            feature=feature,
         )
         return check
 
@@ -101,12 +104,16 @@ def collecting() -> Iterator[dict[str, Requirement]]:
         _collector = previous
 
 
-def builtin(protocols: tuple[str, ...]) -> list[Requirement]:
-    """The built-in requirements of these protocols, in the order their modules declare them."""
+def builtin(protocols: tuple[str, ...], features: tuple[str, ...] = ()) -> list[Requirement]:
+    """The built-in requirements of these protocols (and features), in the order their modules declare them."""
     from . import checks
 
-    checks.load(protocols)
-    return [req for req in _BUILTIN.values() if req.protocol in protocols]
+    checks.load(protocols, features)
+    return [
+        req
+        for req in _BUILTIN.values()
+        if req.protocol in protocols and (req.feature is None or req.feature in features)
+    ]
 
 
 def in_run_order(requirements: list[Requirement]) -> list[Requirement]:

@@ -82,13 +82,20 @@ class RestClient:
         self._session.close()
 
     def request(
-        self, method: str, path: str, *, json_body: Any = None, raw: bytes | None = None, params: str = ""
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        raw: bytes | None = None,
+        params: str = "",
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         """Send one request; `path` is relative to the base URL, `params` a query string without '?'."""
         target = f"{path}?{params}" if params else path
         sent = describe_request(method, target, json_body, raw)
         data = raw if raw is not None else (None if json_body is None else json.dumps(json_body).encode())
-        headers = JSON_HEADERS if data is not None else None
+        headers = (JSON_HEADERS if data is not None else {}) | (headers or {})
         try:
             response = self._session.request(
                 method, f"{self.base_url}{target}", data=data, headers=headers, timeout=self.timeout

@@ -59,15 +59,22 @@ class Clients:
     def __init__(self, lab: Lab, addresses: Addresses, timeout: float, reachable: set[str]) -> None:
         from .rest_client import RestClient
 
+        self._auth = auth = "auth" in lab.features  # lab 3: every requirement calls as a logged-in user
+        if auth:
+            from .auth_clients import AuthRestClient as RestClient
+
         self._rest = RestClient(addresses.rest_url, timeout) if "rest" in reachable else None
         self._grpc = None
         if "grpc" in reachable:
             from .grpc_client import GrpcClient
 
+            if auth:
+                from .auth_clients import AuthGrpcClient as GrpcClient
+
             self._grpc = GrpcClient(addresses.grpc_target, timeout, lab.stubs_package)
 
     def context(self, timeout: float) -> Context:
-        return Context(timeout, self._rest.fork() if self._rest else None, self._grpc)
+        return Context(timeout, self._rest.fork() if self._rest else None, self._grpc, self._auth)
 
     def close(self) -> None:
         if self._rest:

@@ -22,7 +22,7 @@ from common.pytest_plugin import in_ci
 
 SOLUTIONS = ROOT / "docs" / "solutions"
 CODEGEN_TOOLS = Path(sys.prefix) / "codegen" / "protoletariat"
-EXERCISES = [("lab1_rest", 1), ("lab1_rest", 2), ("lab1_rest", 3), ("lab2_grpc", 1), ("lab2_grpc", 2), ("lab2_grpc", 3)]
+EXERCISES = [(lab, number) for lab in ("lab1_rest", "lab2_grpc", "lab3_jwt") for number in (1, 2, 3)]
 RUN_TIMEOUT = 120
 
 

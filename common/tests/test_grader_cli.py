@@ -257,7 +257,7 @@ def test_each_lab_has_a_classroom_autograding_config(lab):
         assert isinstance(test["points"], int) and test["points"] > 0
         assert f"-m common.grader {lab.number} --start '.venv/bin/python -m {lab.name}'" in test["run"]
     assert [test["run"].split("--pass-if ")[1].split()[0] for test in config["tests"]] == ["core", "extras"]
-    requirements = builtin(lab.protocols)
+    requirements = builtin(lab.protocols, lab.features)
     assert [test["points"] for test in config["tests"]] == [
         sum(req.weight for req in requirements if req.core),
         sum(req.weight for req in requirements if not req.core),
@@ -286,7 +286,7 @@ ROW = re.compile(
 def test_the_contract_lists_every_requirement_with_its_kind_weight_and_dependencies():
     text = CONTRACT.read_text()
     documented = {m["id"]: m for m in (ROW.match(line) for line in text.splitlines()) if m}
-    requirements = builtin(("rest", "grpc"))
+    requirements = builtin(("rest", "grpc"), ("auth",))
     assert set(documented) == {req.id for req in requirements}
     for req in requirements:
         row = documented[req.id]

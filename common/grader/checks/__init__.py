@@ -12,9 +12,15 @@ MODULES = {
     "grpc": ("grpc_crud", "grpc_errors", "grpc_concurrency", "grpc_extras"),
 }
 
+# Features a lab adds on top of its protocols (labs.py): lab 3's authentication.
+FEATURE_MODULES = {"auth": ("auth",)}
 
-def load(protocols: tuple[str, ...]) -> None:
+
+def load(protocols: tuple[str, ...], features: tuple[str, ...] = ()) -> None:
     """Import (and so register) the requirement modules of these protocols; importing twice is a no-op."""
     for protocol in protocols:
         for module in MODULES.get(protocol, ()):
+            importlib.import_module(f"{__name__}.{module}")
+    for feature in features:
+        for module in FEATURE_MODULES.get(feature, ()):
             importlib.import_module(f"{__name__}.{module}")
