@@ -49,8 +49,11 @@ class GrpcServer:
         settings = self._settings
         threads = settings.grpc_threads
         guard = CallGuard(
-            budgets={health.SERVICE_NAME: Budget("health", settings.grpc_health_threads)},
-            default=Budget("service", threads - settings.grpc_health_threads),
+            budgets={
+                health.SERVICE_NAME: Budget("health check", settings.grpc_health_threads),
+                f"/{health.SERVICE_NAME}/Watch": Budget("health watch", settings.grpc_watch_threads),
+            },
+            default=Budget("service", threads - settings.grpc_health_threads - settings.grpc_watch_threads),
         )
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc"),

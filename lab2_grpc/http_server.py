@@ -11,7 +11,9 @@ What this module adds to a plain ``gunicorn -w 1 -k gthread``, each for a reason
 
 - a connection gets a thread only once its request head (request line and headers) has fully
   arrived; until then the main loop collects it, so idle clients, and clients that send their
-  headers a byte at a time, hold a buffer, not one of the few threads;
+  headers a byte at a time, hold a buffer, not one of the few threads; a body that stops arriving
+  ends its request after 10 s (408); a closing connection lingers in the main loop, never
+  blocking it;
 - a request body declared larger than the limit is refused (413) before it is read, without a
   ``100 Continue``; errors Gunicorn writes itself (a bad request line, headers too large, a bad
   chunk) are problem+json like the app's;
@@ -21,9 +23,11 @@ What this module adds to a plain ``gunicorn -w 1 -k gthread``, each for a reason
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import resource
 import selectors
 import signal
 import socket
@@ -38,7 +42,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.http.errors import ParseException
 from gunicorn.http.message import Request
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
+from werkzeug.exceptions import ClientDisconnected
 
 from .lifecycle import Lifecycle, StartError
 from .rest_errors import problem
@@ -48,10 +53,16 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 # Seconds a connection may stay open without completing a request head (idle, or trickling).
 IDLE_SECONDS = 15
+# Seconds a request's body may go without a byte arriving: a stalled client gives its thread back.
+BODY_STALL_SECONDS = 10
+# Seconds a closing connection waits for the client's own close, so the last answer is not cut off.
+LINGER_SECONDS = 2
 # Connections open at once; each idle one costs a buffer and a file descriptor.
 MAX_CONNECTIONS = 1000
-# A request head larger than this is refused with 431 (Gunicorn's own limits are lower still).
+# A request head larger than this is refused with 431.
 MAX_HEAD_BYTES = 64 * 1024
+# How much of a request an error that the server writes itself quotes back.
+MAX_DETAIL_CHARACTERS = 200
 
 
 def serve(app: Flask, settings: Settings, lifecycle: Lifecycle, listener: socket.socket) -> int:
@@ -67,7 +78,10 @@ def serve(app: Flask, settings: Settings, lifecycle: Lifecycle, listener: socket
 
 def write_problem(sock: socket.socket, status: int, reason: str, detail: str) -> None:
     """Answer with a problem+json document and close: the connection cannot be trusted for another request."""
-    body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": detail or reason})
+    detail = detail or reason
+    if len(detail) > MAX_DETAIL_CHARACTERS:
+        detail = f"{detail[:MAX_DETAIL_CHARACTERS]}... ({len(detail)} characters)"
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": detail})
     head = (
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
@@ -85,6 +99,7 @@ class _Server(BaseApplication):
         self.listener = listener
         # A body that breaks HTTP's framing (a bad chunk) is found while the app reads it: the client's fault.
         app.register_error_handler(ParseException, _malformed_body)
+        app.register_error_handler(ClientDisconnected, _stalled_body)
         super().__init__()
 
     def load_config(self) -> None:
@@ -96,7 +111,7 @@ class _Server(BaseApplication):
             # The grace period covers the worker's own drain; the master waits one second more.
             "graceful_timeout": int(self.settings.grace_seconds) + 1,
             "keepalive": IDLE_SECONDS,
-            "worker_connections": MAX_CONNECTIONS,
+            "worker_connections": _max_connections(),
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": self.application.import_name.split(".")[0],
@@ -111,6 +126,10 @@ class _Server(BaseApplication):
 
 def _malformed_body(exc: ParseException) -> Any:
     return problem(400, "Bad Request", f"the body is malformed: {exc}")
+
+
+def _stalled_body(exc: ClientDisconnected) -> Any:
+    return problem(408, "Request Timeout", f"the body stopped arriving for {BODY_STALL_SECONDS} s")
 
 
 class _Arbiter(Arbiter):
@@ -172,6 +191,9 @@ class _Worker(ThreadWorker):
             sock, client = listener.accept()
         except (BlockingIOError, ConnectionAbortedError):
             return
+        except OSError as exc:  # out of file descriptors or memory: refuse this one, keep serving
+            log.warning("cannot accept a connection now: %s", exc.strerror)
+            return
         self.nr_conns += 1
         conn = TConn(self.cfg, sock, client, listener.getsockname())
         conn.parser = gunicorn.http.get_parser(self.cfg, sock, client)
@@ -199,11 +221,12 @@ class _Worker(ThreadWorker):
             data = b""
         conn.head += data
         complete = b"\r\n\r\n" in conn.head or b"\n\n" in conn.head
-        if data and not complete and len(conn.head) <= MAX_HEAD_BYTES:
+        too_large = len(conn.head) > MAX_HEAD_BYTES
+        if data and not complete and not too_large:
             return  # wait for more, at most until conn.timeout
         self.poller.unregister(conn.sock)
         self.pending_conns.remove(conn)
-        if not data or not complete:
+        if not data or not complete or too_large:
             if data:
                 write_problem(conn.sock, 431, "Request Header Fields Too Large", "the request head is too large")
             self.nr_conns -= 1
@@ -213,6 +236,40 @@ class _Worker(ThreadWorker):
         conn.data_ready = True
         self.enqueue_req(conn)
 
+    def finish_request(self, conn: TConn, fs: Any) -> None:
+        """A connection that ends lingers in the main loop, not in a blocking wait that would stall it."""
+        try:
+            result = fs.result() if not fs.cancelled() else False
+        except Exception:
+            result = False
+        if result is _DEFER or result:
+            super().finish_request(conn, fs)
+            return
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)  # our side is done: the client sees the end of the answer
+            conn.sock.setblocking(False)
+        except OSError:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.timeout = time.monotonic() + LINGER_SECONDS  # Gunicorn's murder_pending closes it then
+        self.pending_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._linger, conn))
+
+    def _linger(self, conn: TConn, client: socket.socket) -> None:
+        """Discard what the client still sends; close once it closes too."""
+        try:
+            if conn.sock.recv(65536):
+                return
+        except BlockingIOError:
+            return
+        except OSError:
+            pass
+        self.poller.unregister(conn.sock)
+        self.pending_conns.remove(conn)
+        self.nr_conns -= 1
+        conn.close()
+
     def handle_request(self, req: Request, conn: Any) -> bool:
         declared = _content_length(req)
         limit = self.app.settings.max_body_bytes
@@ -220,6 +277,7 @@ class _Worker(ThreadWorker):
             log.warning("refused a body of %d bytes before reading it (the limit is %d)", declared, limit)
             write_problem(conn.sock, 413, "Content Too Large", f"the body is larger than {limit} bytes")
             return False  # close: the body was never read
+        conn.sock.settimeout(BODY_STALL_SECONDS)  # a body that stops arriving ends the request (408)
         return super().handle_request(req, conn)
 
 
@@ -253,5 +311,14 @@ def _bind(settings: Settings, variable: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         where = settings.address(port)
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            hint = "use an address of this machine"
+            raise StartError(f"HOST={settings.host}: cannot listen on {where} ({exc.strerror}); {hint}") from None
         raise StartError(f"{variable}={port}: cannot listen on {where} ({exc.strerror}); choose another port") from None
     return sock
+
+
+def _max_connections() -> int:
+    """MAX_CONNECTIONS, or fewer where the process may not open that many files."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return MAX_CONNECTIONS if soft == resource.RLIM_INFINITY else max(16, min(MAX_CONNECTIONS, soft - 64))

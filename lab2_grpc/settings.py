@@ -29,6 +29,7 @@ class Settings:
     # Threads of the gRPC server; the health service keeps some of them for itself.
     grpc_threads: int = 16
     grpc_health_threads: int = 4
+    grpc_watch_threads: int = 2
 
     def ports(self) -> dict[str, int]:
         """Every port the lab listens on, by the variable that sets it."""

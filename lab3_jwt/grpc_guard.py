@@ -5,10 +5,11 @@ message has not arrived yet already holds its thread: a few clients that open ca
 nothing, or open reflection streams and stay silent, would hold every thread, and every other
 call would wait until its deadline. So every call goes through `CallGuard`:
 
-- A call counts against a budget while it runs. The health service has a budget of its own and
-  the other services share the rest of the pool; a call over its budget ends at once with
-  RESOURCE_EXHAUSTED, so callers learn to back off instead of hanging, and health checks still
-  answer while the other services are busy (each open health Watch stream holds one of its threads).
+- A call counts against a budget while it runs. Health checks have a budget of their own, health
+  Watch streams (which stay open) another, and the other services share the rest of the pool; a
+  call over its budget ends at once with RESOURCE_EXHAUSTED, so callers learn to back off
+  instead of hanging, and health checks still answer while the other services, or open Watch
+  streams, take every thread they may.
 - A call with a single request message is served as a stream: its handler starts at once,
   counts itself, and then waits for the message, so a held call is a counted call.
 - Bytes that do not parse as the request message end as INVALID_ARGUMENT: grpcio would answer
@@ -53,7 +54,7 @@ class CallGuard(grpc.ServerInterceptor):
     """Run every call within its service's budget, and parse single requests ourselves."""
 
     def __init__(self, budgets: dict[str, Budget], default: Budget) -> None:
-        self._budgets = budgets  # by service name, e.g. "grpc.health.v1.Health"
+        self._budgets = budgets  # by method ("/grpc.health.v1.Health/Watch") or service ("grpc.health.v1.Health")
         self._default = default
 
     def intercept_service(
@@ -65,7 +66,7 @@ class CallGuard(grpc.ServerInterceptor):
         if handler is None:
             return None
         service = handler_call_details.method.strip("/").split("/")[0]
-        budget = self._budgets.get(service, self._default)
+        budget = self._budgets.get(handler_call_details.method) or self._budgets.get(service, self._default)
         if handler.request_streaming and handler.response_streaming:
             return _replace(handler, grpc.stream_stream_rpc_method_handler, _streaming(budget, handler.stream_stream))
         if handler.request_streaming:

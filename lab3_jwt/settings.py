@@ -30,6 +30,7 @@ class Settings:
     # 16: a registration or a login hashes a password (tens of milliseconds), so more calls overlap.
     grpc_threads: int = 24
     grpc_health_threads: int = 4
+    grpc_watch_threads: int = 2
     # Lab 3: the key that signs and checks access tokens (HS256). Required, at least 32 bytes:
     # anyone who knows it can mint a token for any user, so it comes from the environment, never the code.
     jwt_secret: str = field(default="", repr=False)

@@ -108,7 +108,7 @@ def test_a_taken_grpc_port_stops_the_start_in_one_line(lab_name):
 # RESOURCE_EXHAUSTED, and the health service keeps threads of its own.
 
 SETTINGS = Settings()
-SERVICE_BUDGET = SETTINGS.grpc_threads - SETTINGS.grpc_health_threads
+SERVICE_BUDGET = SETTINGS.grpc_threads - SETTINGS.grpc_health_threads - SETTINGS.grpc_watch_threads
 
 
 class Silence:
@@ -181,3 +181,23 @@ def test_calls_held_within_the_budget_leave_the_service_answering(lab):
             assert code == grpc.StatusCode.OK and seconds < 1.0
         finally:
             silence.released.set()
+
+
+def test_open_health_watch_streams_leave_health_checks_answering(lab):
+    """Watch streams stay open by design; they have a budget of their own, so Check keeps its threads."""
+    with grpc.insecure_channel(lab.grpc_target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=30) for _ in range(6)]
+        try:
+            statuses = []
+            for watch in watches:
+                try:
+                    statuses.append(next(watch).status)
+                except grpc.RpcError as error:
+                    statuses.append(error.code())
+            assert statuses.count(SERVING) == SETTINGS.grpc_watch_threads
+            assert grpc.StatusCode.RESOURCE_EXHAUSTED in statuses
+            assert health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == SERVING
+        finally:
+            for watch in watches:
+                watch.cancel()
