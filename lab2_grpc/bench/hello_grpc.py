@@ -1,7 +1,8 @@
 """The gRPC floor: a bare grpcio "hello" under the lab's own gRPC server settings.
 
-The method takes and returns raw bytes (no protobuf, no interceptor), so what it costs is grpcio itself:
-HTTP/2 framing, the C core, the hand-over to a pool thread and back. The lab's calls are measured against it.
+The method takes and returns raw bytes (no protobuf, no call-budget interceptor), so what it costs is grpcio
+itself: HTTP/2 framing, the C core, the hand-over to a pool thread and back. The lab's calls are measured
+against it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from concurrent import futures
 
 import grpc
 
-from ..grpc_server import MAX_MESSAGE_BYTES
+from ..settings import Settings
 
 SERVICE = "hello.v1.Hello"
 METHOD = f"/{SERVICE}/Say"
@@ -21,14 +22,16 @@ def _say(request: bytes, context: grpc.ServicerContext) -> bytes:
     return REPLY
 
 
-def start(host: str, port: int, workers: int = 8) -> grpc.Server:
-    """Serve the hello method with the same pool size and options as lab2_grpc.grpc_server.start."""
+def start(settings: Settings) -> grpc.Server:
+    """Serve the hello method with the pool size, concurrency limit and options of lab2_grpc.grpc_server."""
+    threads = settings.grpc_threads
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
-        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)],
+        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc"),
+        maximum_concurrent_rpcs=threads,
+        options=[("grpc.max_receive_message_length", settings.max_body_bytes), ("grpc.so_reuseport", 0)],
     )
     handler = grpc.method_handlers_generic_handler(SERVICE, {"Say": grpc.unary_unary_rpc_method_handler(_say)})
     server.add_generic_rpc_handlers((handler,))
-    server.add_insecure_port(f"{host}:{port}")
+    server.add_insecure_port(settings.address(settings.grpc_port))
     server.start()
     return server

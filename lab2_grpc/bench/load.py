@@ -20,9 +20,9 @@ from locust import User, constant, constant_throughput
 from locust.env import Environment
 
 from . import locustfile
-from .procstat import cpu_seconds
+from .procstat import cpu_seconds, tree_cpu_seconds
+from .scenario import RESULT_PREFIX
 
-RESULT_PREFIX = "RESULT "
 _USERS: dict[str, type[User]] = {"rest": locustfile.RestCalls, "grpc": locustfile.GrpcCalls}
 
 
@@ -88,13 +88,13 @@ def measure(cell: Cell) -> Outcome:
     runner = environment.create_local_runner()
     runner.start(cell.users, spawn_rate=max(cell.users * 10, 100))
     gevent.sleep(cell.warmup)
-    server_before, generator_before = cpu_seconds(cell.server_pid), cpu_seconds()
+    server_before, generator_before = tree_cpu_seconds(cell.server_pid), cpu_seconds()
     started = time.perf_counter()
     recorder.recording = True
     _wait(drained, started + cell.duration)
     recorder.recording = False
     elapsed = time.perf_counter() - started
-    server_cpu = cpu_seconds(cell.server_pid) - server_before
+    server_cpu = tree_cpu_seconds(cell.server_pid) - server_before
     generator_cpu = cpu_seconds() - generator_before
     runner.quit()
     return Outcome(

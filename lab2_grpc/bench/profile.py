@@ -16,7 +16,12 @@ from pathlib import Path
 
 # Frames every worker thread has at its root: they say nothing about where the time goes.
 _WAITING = ("threading.py:Condition.wait", "threading.py:Event.wait", "threading.py:Lock")
-_PLUMBING = ("threading.py:", "thread.py:_worker", "<module>", "<frozen runpy>", "servers.py:", "server.py:serve")
+_PLUMBING = ("threading.py:", "thread.py:_worker", "<module>", "<frozen runpy>")
+
+
+def stem(transport: str, op: str, server: str) -> str:
+    """The file name (without extension) of a profile: profile-rest-create, or profile-gunicorn-hello for a floor."""
+    return f"profile-{transport}-{op}" if server == "lab" else f"profile-{server}"
 
 
 def executable() -> str:
@@ -42,7 +47,7 @@ def start(pid: int, seconds: float, raw_path: Path, core: int) -> subprocess.Pop
         "--duration",
         str(max(1, round(seconds))),
         "--rate",
-        "200",
+        "500",
         "--gil",
         "--format",
         "raw",
@@ -60,13 +65,16 @@ def _frame_name(frame: str) -> str:
 
 
 def layer(name: str) -> str:
-    """The package a frame belongs to (grpc, flask, waitress, lab2_grpc, ...), or the stdlib module."""
+    """The package a frame belongs to (grpc, flask, gunicorn, ...) or the stdlib module; the lab's own
+    code by module (lab2_grpc/grpc_guard.py), to tell the service's work from its guard's."""
     path = name.split(":")[0]
     readable = path.isascii() and path.isprintable()
     if not readable or not (path.endswith(".py") or "/" in path or path.startswith("<")):
         return "(unresolved frame)"
     if name.startswith(_WAITING):
         return "(waiting on a lock)"
+    if path.startswith("lab2_grpc/"):
+        return path
     top = path.split("/")[0]
     return top.removesuffix(".py") if "/" in path or path.endswith(".py") else path
 

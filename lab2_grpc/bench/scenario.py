@@ -9,6 +9,9 @@ LIST_SIZES = (1, 100, 1000)
 OPERATIONS = ("create", "get", "list_1", "list_100", "list_1000", "update", "delete")
 SINGLE_USER_OPERATIONS = ("create", "get", "update", "delete")  # the ones held to 0.8x their floor
 FLOOR = "hello"
+# The Locust worker (load.py) marks its answer line with this; the study reads it without importing Locust,
+# whose import patches the standard library for gevent.
+RESULT_PREFIX = "RESULT "
 
 
 def seed_user(index: int) -> dict[str, str]:

@@ -1,32 +1,31 @@
-"""One server under test per process: ``python -m lab2_grpc.bench.servers KIND HOST PORT``.
+"""The floors, one server per process: ``python -m lab2_grpc.bench.servers KIND PORT``.
 
-Each kind runs alone in its own process so that /proc/PID/stat charges it, and only it, with the CPU it
-spends. REST runs under the lab's own Waitress ``serve``, gRPC under the lab's own ``grpc_server.start``, with
-the store seeded in-process (same users on both) before the port opens: an open port means ready.
+The lab itself runs as students run it (``python -m lab2_grpc``, see study.py); these are the bare "hello"
+servers its calls are compared with, each alone in its process so that /proc/PID/stat charges it, and only
+it, with the CPU it spends:
+
+- ``gunicorn-hello``: a one-route Flask app under the lab's own HTTP server (http_server.serve: Gunicorn,
+  one worker, gthread, the lab's threads and keep-alive), the REST floor;
+- ``waitress-hello``: the same app under Waitress with 8 threads, the server the lab used before, for
+  comparison;
+- ``grpc-hello``: a raw-bytes method on a grpcio server with the lab's gRPC settings, the gRPC floor.
 """
 
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import threading
 
-from ..api import create_app
-from ..domain import parse_user_fields
-from ..grpc_server import start as start_grpc
-from ..server import serve
-from ..store import UserStore
+from ..http_server import serve
+from ..lifecycle import Lifecycle
+from ..settings import Settings
 from . import hello_grpc, hello_rest
-from .scenario import seed_users
 
-KINDS = ("rest", "grpc", "rest-hello", "grpc-hello")
-
-
-def seeded_store() -> UserStore:
-    store = UserStore()
-    for fields in seed_users():
-        store.create(parse_user_fields(fields))
-    return store
+KINDS = ("gunicorn-hello", "waitress-hello", "grpc-hello")
+HOST = "127.0.0.1"
+WAITRESS_THREADS = 8
 
 
 def _wait_for_signal() -> None:
@@ -37,22 +36,33 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-def run(kind: str, host: str, port: int) -> None:
-    if kind == "rest":
-        serve(create_app(seeded_store()), host, port)
-    elif kind == "rest-hello":
-        serve(hello_rest.create_app(), host, port)
-    elif kind == "grpc":
-        server = start_grpc(seeded_store(), host, port)
+def _listener(settings: Settings) -> socket.socket:
+    """What http_server.listen does for the lab, for one port only."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.http_port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(kind: str, port: int) -> int:
+    settings = Settings(host=HOST, http_port=port, grpc_port=port)
+    if kind == "gunicorn-hello":
+        lifecycle = Lifecycle([], settings.grace_seconds)
+        return serve(hello_rest.create_app(), settings, lifecycle, _listener(settings))
+    if kind == "waitress-hello":
+        from waitress import serve as waitress_serve  # only the comparison needs it
+
+        waitress_serve(hello_rest.create_app(), host=HOST, port=port, threads=WAITRESS_THREADS, _quiet=True)
+        return 0
+    if kind == "grpc-hello":
+        server = hello_grpc.start(settings)
         _wait_for_signal()
-        server.stop(grace=1.0)
-    elif kind == "grpc-hello":
-        bare = hello_grpc.start(host, port)
-        _wait_for_signal()
-        bare.stop(1.0).wait()
-    else:
-        sys.exit(f"unknown server kind {kind!r}: use one of {', '.join(KINDS)}")
+        server.stop(1.0).wait()
+        return 0
+    sys.exit(f"unknown server kind {kind!r}: use one of {', '.join(KINDS)}")
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    sys.exit(run(sys.argv[1], int(sys.argv[2])))

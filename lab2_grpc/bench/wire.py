@@ -93,7 +93,7 @@ def _rest_call(
 
     def call(index: int) -> None:
         if op == "create":
-            body = {"name": "Wire", "email": f"wire{index}@example.com"}
+            body = {"name": "Wire", "email": f"wire-rest-{index}@example.com"}
             created.append(json.loads(send("POST", "/users", body))["id"])
         elif op == "get":
             send("GET", "/users/1")
@@ -110,7 +110,7 @@ def _rest_call(
 def _grpc_call(stub: users_pb2_grpc.UserServiceStub, op: str, created: list[str]) -> Callable[[int], None]:
     def call(index: int) -> None:
         if op == "create":
-            request = users_pb2.CreateUserRequest(name="Wire", email=f"wire{index}@example.com")
+            request = users_pb2.CreateUserRequest(name="Wire", email=f"wire-grpc-{index}@example.com")
             created.append(stub.CreateUser(request).id)
         elif op == "get":
             stub.GetUser(users_pb2.GetUserRequest(id="1"))
