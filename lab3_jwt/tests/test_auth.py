@@ -72,9 +72,8 @@ def attacks(user_id: str, secret: str, good: str) -> dict[str, str]:
         "not yet valid": jwt.encode(claims(user_id, nbf=int(time.time()) + 600), secret),
         "wrongly signed": jwt.encode(claims(user_id), "another key of at least thirty-two bytes!"),
         "alg none": f"{none_head}.{b64(json.dumps(claims(user_id)).encode())}.",
-        "HS512": jwt.encode(
-            claims(user_id), secret + "-pad-for-hs512-keys-of-64-bytes-and-more-ok!", algorithm="HS512"
-        ),
+        # The right key, another algorithm: only the pinned algorithm list refuses it.
+        "HS512": jwt.encode(claims(user_id), secret, algorithm="HS512"),
         "RS256 with the secret as public key": f"{rs_head}.{rs_body}.{rs_signature}",
         "wrong iss": jwt.encode(claims(user_id, iss="someone-else"), secret),
         "wrong aud": jwt.encode(claims(user_id, aud="another-api"), secret),
