@@ -164,3 +164,12 @@ def running_in(module: str, folder: Path, python: str = sys.executable) -> Itera
         yield lab
     finally:
         lab.stop()
+
+
+def run_to_exit(
+    module: str, extra_env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m module`` with a bare environment until it exits: for starts that must fail."""
+    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **(extra_env or {})}
+    command = [sys.executable, "-m", module]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

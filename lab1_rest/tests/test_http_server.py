@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 
@@ -222,14 +221,7 @@ def test_a_bad_chunk_is_a_problem(rest_url):
 
 
 def start_with(lab_name: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", lab_name],
-        cwd=harness.ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return harness.run_to_exit(lab_name, {**env})
 
 
 def test_a_bad_http_port_stops_the_start_in_one_line_with_status_2(lab_name):

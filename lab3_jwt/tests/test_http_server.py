@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 
@@ -14,6 +13,8 @@ import requests
 
 from common import harness, rawhttp
 from common.grading import PROBLEM_JSON, assert_problem, unique_email
+
+from .conftest import ADMIN
 
 LIMIT = 64 * 1024
 THREADS = 8  # the HTTP server's worker threads (settings.py)
@@ -193,13 +194,14 @@ def test_errors_the_server_writes_quote_the_request_only_in_part(rest_url):
 
 def test_delete_answers_204_with_no_content_type_and_keeps_the_connection(http, rest_url):
     user = http.post(f"{rest_url}/users", json={"name": "Gone", "email": unique_email()}).json()
+    bearer = f"Authorization: Bearer {ADMIN.token(rest_url)}\r\n"  # lab 3
     with rawhttp.connect(rest_url) as sock:
-        sock.sendall(f"DELETE /users/{user['id']} HTTP/1.1\r\nHost: lab\r\n\r\n".encode())
+        sock.sendall(f"DELETE /users/{user['id']} HTTP/1.1\r\nHost: lab\r\n{bearer}\r\n".encode())
         deleted = rawhttp.read_response(sock)
         assert deleted.status == 204 and deleted.body == b""
         assert "content-type" not in deleted.headers, deleted.headers
         assert deleted.headers.get("connection", "").lower() != "close"
-        sock.sendall(f"GET /users/{user['id']} HTTP/1.1\r\nHost: lab\r\n\r\n".encode())
+        sock.sendall(f"GET /users/{user['id']} HTTP/1.1\r\nHost: lab\r\n{bearer}\r\n".encode())
         assert rawhttp.read_response(sock).status == 404  # the same connection answered again
 
 
@@ -222,14 +224,7 @@ def test_a_bad_chunk_is_a_problem(rest_url):
 
 
 def start_with(lab_name: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", lab_name],
-        cwd=harness.ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return harness.run_to_exit(lab_name, {"JWT_SECRET": "s" * 32, **env})
 
 
 def test_a_bad_http_port_stops_the_start_in_one_line_with_status_2(lab_name):
