@@ -34,14 +34,10 @@ def shared_lab(lab_name: str, lab_env: dict[str, str]) -> Iterator[harness.LabPr
         yield lab
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--rest-url", default=None, help="(being replaced by python -m common.grader)")
-
-
 @pytest.fixture(scope="session")
-def rest_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str:
-    external = pytestconfig.getoption("--rest-url")
-    return external.rstrip("/") if external else request.getfixturevalue("shared_lab").http_url
+def rest_url(shared_lab: harness.LabProcess) -> str:
+    """The shared lab's base URL. (A student's service is graded by python -m common.grader, not here.)"""
+    return shared_lab.http_url
 
 
 @pytest.fixture

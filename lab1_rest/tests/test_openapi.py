@@ -48,10 +48,9 @@ def test_the_home_page_leads_to_the_docs(http, rest_url):
 
 
 @pytest.fixture
-def fresh_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str:
+def fresh_url(lab) -> str:
     """A service of its own: with the seed fixed, every run meets the same empty store and replays alike."""
-    external = pytestconfig.getoption("--rest-url")
-    return external.rstrip("/") if external else request.getfixturevalue("lab").http_url
+    return lab.http_url
 
 
 @pytest.mark.slow
