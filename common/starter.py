@@ -92,8 +92,8 @@ def write_starter(lab_name: str, destination: Path) -> list[str]:
     with (destination / "pyproject.toml").open("a") as pyproject:
         pyproject.write(STARTER_LINT)
     shutil.copytree(ROOT / "common", destination / "common", ignore=IGNORED)
-    (destination / "docs").mkdir()
-    shutil.copy2(ROOT / "docs" / "contract.md", destination / "docs" / "contract.md")
+    # The walkthrough and the contract, so the lab's README links work; never the model solutions.
+    shutil.copytree(ROOT / "docs", destination / "docs", ignore=shutil.ignore_patterns("solutions"))
     target = destination / lab.name
     parts: list[str] = []
     for relative in lessons.lab_files(lab.path):

@@ -50,6 +50,7 @@ def test_the_starter_runs_and_the_grader_fails_its_lesson_core(lab, tmp_path: Pa
     assert starter.write_starter(lab.name, folder)
     assert (folder / lab.name / "README.md").exists() and (folder / lab.name / "tests").is_dir()
     assert not (folder / lab.name / "bench").exists()
+    assert (folder / "docs" / "contract.md").exists() and not (folder / "docs" / "solutions").exists()
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=folder, capture_output=True, text=True)
     assert lint.returncode == 0, f"a fresh starter should pass the linter:\n{lint.stdout}"
     known = resolve(lab.name)
