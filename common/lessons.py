@@ -73,9 +73,14 @@ def lab_files(lab_dir: Path) -> list[str]:
 
 
 def renamed(text: str, old: str, new: str) -> str:
-    """The previous lab's text as this lab would spell it: its package name, and its number in "Lab N"."""
+    """The previous lab's text as this lab would spell it: its package name, and its number in a first line.
+
+    Only a first line ("# Lab 2 as a container image", a package's docstring) names the lab it is in;
+    a "Lab 3:" further down says which lab introduced what, and stays true in every later lab.
+    """
     old_number, new_number = old.split("_")[0][3:], new.split("_")[0][3:]
-    return text.replace(old, new).replace(f"Lab {old_number}", f"Lab {new_number}")
+    first, newline, rest = text.replace(old, new).partition("\n")
+    return first.replace(f"Lab {old_number}", f"Lab {new_number}") + newline + rest
 
 
 def differences(lab: Lab) -> list[str]:

@@ -1,4 +1,4 @@
-"""Lab 3's lesson: every attack of issue 12 is refused on REST and on gRPC, through the real ports.
+"""Every attack on access tokens is refused on REST and on gRPC, through the real ports.
 
 No attack gets in, none gets a 500 / UNKNOWN / INTERNAL, the public calls stay public, the role
 rules hold, and no token or password ever appears in the lab's log.

@@ -1,4 +1,4 @@
-"""Lab 3's container: JWT_SECRET comes from the environment at run time, never from the image."""
+"""The container of the lab with tokens: JWT_SECRET comes from the environment at run time, never from the image."""
 
 from __future__ import annotations
 

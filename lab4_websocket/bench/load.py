@@ -1,0 +1,111 @@
+"""The load generator: N WebSocket clients in rooms, a steady rate of messages, latency as received.
+
+Run by bench/__main__.py in a process of its own, pinned to another core than the server; prints
+one JSON object with what it measured. Every client reads everything it is sent; a message's text
+is the time it was sent, so each delivery's latency is `now - text` (one machine, one clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import resource
+import sys
+import time
+
+import websockets
+
+CONNECTING_AT_ONCE = 200  # handshakes in flight; more only overflows the server's accept queue
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m lab4_websocket.bench.load")
+    parser.add_argument("--url", required=True, help="ws://host:port/ws")
+    parser.add_argument("--tokens", required=True, help="a file with one access token per line")
+    parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument("--room-size", type=int, default=100)
+    parser.add_argument("--per-room", type=float, default=2.0, help="messages a second sent into each room")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    tokens = open(args.tokens).read().split()
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
+
+    async def connect(i: int) -> websockets.ClientConnection:
+        async with gate:
+            return await websockets.connect(
+                f"{args.url}?room=r{i // args.room_size}",
+                additional_headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
+                compression=None,
+                open_timeout=120,
+                ping_interval=None,
+                max_queue=None,
+            )
+
+    async def read(client: websockets.ClientConnection) -> None:
+        async for message in client:
+            if isinstance(message, str) and '"message"' in message:
+                latencies.append(time.time() - float(json.loads(message)["text"]))
+
+    cpu_before = _cpu()
+    started = time.perf_counter()
+    clients = await asyncio.gather(*(connect(i) for i in range(args.clients)))
+    connect_seconds = time.perf_counter() - started
+    print(f"  {args.clients} clients connected in {connect_seconds:.1f} s", file=sys.stderr, flush=True)
+    readers = [asyncio.create_task(read(client)) for client in clients]
+    await asyncio.sleep(1.0)  # the join notices settle
+    rooms = [clients[i : i + args.room_size] for i in range(0, len(clients), args.room_size)]
+    senders = [itertools.cycle(room) for room in rooms if len(room) > 1]
+    rate = args.per_room * len(senders)
+    sent = 0
+    cpu_start, wall_start = _cpu(), time.perf_counter()
+    next_send = time.perf_counter()
+    while time.perf_counter() - wall_start < args.seconds:
+        sender = next(senders[sent % len(senders)])
+        await sender.send(repr(time.time()))
+        sent += 1
+        next_send += 1.0 / rate
+        await asyncio.sleep(max(0.0, next_send - time.perf_counter()))
+    await asyncio.sleep(2.0)  # the last messages arrive
+    wall = time.perf_counter() - wall_start
+    generator_cpu = (_cpu() - cpu_start) / wall
+    expected = sum(len(room) - 1 for room in rooms if len(room) > 1) * sent / len(senders)
+    latencies.sort()
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
+    n = len(latencies)
+    return {
+        "clients": args.clients,
+        "connect_seconds": connect_seconds,
+        "sent": sent,
+        "delivered": n,
+        "expected": expected,
+        "deliveries_per_second": n / args.seconds,
+        "p50_ms": latencies[n // 2] * 1000 if n else float("nan"),
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else float("nan"),
+        "max_ms": latencies[-1] * 1000 if n else float("nan"),
+        "generator_cpu": generator_cpu,
+        "generator_cpu_total": _cpu() - cpu_before,
+    }
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str]) -> None:
+    args = parse(argv)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a file descriptor per client
+    print(json.dumps(asyncio.run(run(args))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

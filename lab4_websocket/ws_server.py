@@ -1,0 +1,157 @@
+"""Hold every WebSocket connection in one thread of its own, as greenlets: thousands at a small cost each.
+
+HTTP requests are short: Gunicorn's gthread worker gives each one a thread from a small pool
+and takes it back. A WebSocket connection lasts minutes or hours, and flask-sock serves it the
+way it serves a request: its handler runs for as long as the connection is open. With a thread
+per connection (two, with simple-websocket's reader) 5,000 clients are 10,000 threads: the
+README's measurements show connecting them takes 25 s and a busy room stalls. So the HTTP
+server hands each upgrade request, once its head has arrived, to this component: one thread
+running a gevent hub, where each connection is a greenlet (a few kilobytes, switched in
+microseconds). Nothing else is monkey-patched: HTTP, gRPC and password hashing keep their
+threads; only the sockets of WebSocket connections are gevent's.
+
+In that thread, code must not block on anything but a gevent socket, queue or event: a call that
+blocks the thread (a long computation, a lock held elsewhere for long) pauses every connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.selectors
+import gevent.socket
+import gunicorn.http
+from gunicorn.workers.gthread import TConn
+
+from .chat import Hub
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What serves one connection: Gunicorn's own request handling (the worker's `handle`).
+Handle = Callable[[TConn], Any]
+
+
+class SendAll:
+    """A connection's socket as simple-websocket should see it: its `send` sends everything.
+
+    simple-websocket ignores what `send` returns; a blocking socket sends all anyway, but a gevent
+    socket, like a non-blocking one, may send part of a large frame and return.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def send(self, data: bytes) -> int:
+        self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class Greenlet(gevent.Greenlet):
+    """simple-websocket's reader, as a greenlet: it makes its background task with ``thread_class(target=...)``."""
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        super().__init__(target)
+
+
+# flask-sock passes these to simple-websocket's Server: its reader, its wake-up event and its
+# keepalive wait become cooperative, so they run in the hub's thread like the handler.
+GREEN_OPTIONS = {
+    "thread_class": Greenlet,
+    "event_class": gevent.event.Event,
+    "selector_class": gevent.selectors.GeventSelector,
+}
+
+
+class WebSocketServer:
+    """The lab's WebSocket component: adopts upgraded connections and serves them in its own thread."""
+
+    name = "WebSocket server"
+
+    def __init__(self, settings: Settings, hub: Hub) -> None:
+        self.settings = settings
+        self.hub = hub
+        self._thread = threading.Thread(target=self._run, name="websockets", daemon=True)
+        self._loop: Any = None
+        self._ready = threading.Event()
+        self._stopping = False
+        self._open = 0  # connections adopted and not yet ended
+        self._count_lock = threading.Lock()
+        self._done: gevent.event.Event | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+        log.info("WebSocket server ready: up to %d connections", self.settings.ws_max_connections)
+
+    def begin_stop(self, grace: float) -> None:
+        """Refuse new connections; tell every open one the server is going away (close 1001)."""
+        self._stopping = True
+        if self._loop is not None:
+            self._loop.run_callback_threadsafe(self._close_all)
+
+    def wait_stopped(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def adopt(self, conn: TConn, head: bytes, handle: Handle) -> bool:
+        """Serve `conn`, whose request `head` has arrived, in the hub's thread; False when there is no room for it.
+
+        Called from the HTTP server's main loop: it must return at once.
+        """
+        with self._count_lock:
+            if self._stopping or self._loop is None or self._open >= self.settings.ws_max_connections:
+                return False
+            self._open += 1
+        self._loop.run_callback_threadsafe(gevent.spawn, self._serve, conn, head, handle)
+        return True
+
+    def _run(self) -> None:
+        hub = gevent.get_hub()  # this thread's own gevent hub
+        self._loop = hub.loop
+        self._done = gevent.event.Event()
+        self._ready.set()
+        # Run the hub until the last connection has ended after begin_stop. The timeout keeps the
+        # hub's loop alive while no connection is open (without it gevent says it would block forever).
+        while not self._done.wait(timeout=1.0):
+            pass
+
+    def _serve(self, conn: TConn, head: bytes, handle: Handle) -> None:
+        """Move the connection onto a gevent socket and let Gunicorn and flask-sock serve it."""
+        raw = conn.sock
+        try:
+            green = gevent.socket.socket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+            conn.sock = green
+            conn.parser = gunicorn.http.get_parser(conn.cfg, green, conn.client)
+            conn.parser.unreader.unread(head)
+            handle(conn)  # runs the Flask app: the /ws route's handler returns when the connection ends
+        except Exception:
+            log.exception("a WebSocket connection failed")
+        finally:
+            self._close(conn.sock)
+            with self._count_lock:
+                self._open -= 1
+                last = self._stopping and self._open == 0
+            if last and self._done is not None:
+                self._done.set()
+
+    def _close_all(self) -> None:
+        self.hub.close_all(1001, "the server is stopping")
+        with self._count_lock:
+            idle = self._open == 0
+        if idle and self._done is not None:
+            self._done.set()
+
+    @staticmethod
+    def _close(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.close()
