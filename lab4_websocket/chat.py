@@ -4,8 +4,10 @@ A text message goes to every other member of its room inside a JSON envelope (ty
 sender, name, time, text); a binary message goes to them byte for byte, as a binary frame; a
 member joining or leaving is announced the same way as text. Nothing is echoed to its sender.
 
-Each member has an outbox of bounded size and a writer of its own, so the relay only queues: a
-slow client's outbox fills while the rest of the room goes on. A client that falls
+A message is framed once for the whole room (server frames are not masked, and the lab offers no
+compression, so every member gets the same bytes). Each member has an outbox of bounded size and
+a writer of its own, so the relay only queues: a slow client's outbox fills while the rest of the
+room goes on. A client that falls
 `ws_queue_messages` behind, or sends faster than its allowance, is dropped with a close code and a
 log line that says why. Everything here runs in the WebSocket server's thread (ws_server.py),
 where each connection is a greenlet: the rooms need no lock, because a greenlet only gives way
@@ -25,6 +27,7 @@ from typing import Protocol
 
 import gevent
 from gevent.queue import Full, Queue
+from wsproto.frame_protocol import FrameProtocol
 
 from .settings import Settings
 
@@ -32,17 +35,22 @@ log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008  # the close code for a client that breaks the rules (too fast, too slow)
 SECONDS_TO_SAY_GOODBYE = 1.0  # how long a dropped client's close frame may take before the socket is cut
-_END = object()  # tells a writer to stop
+_END = b""  # tells a writer to stop
+_FRAMES = FrameProtocol(client=False, extensions=[])  # frames whole messages; used in the hub's thread only
 
 
 class Socket(Protocol):
     """What the hub needs of a WebSocket connection (simple-websocket's Server, or a test's stand-in)."""
 
     connected: bool
-
-    def send(self, data: str | bytes) -> None: ...
+    sock: socket.socket  # where framed messages are written
 
     def close(self, reason: int | None = None, message: str | None = None) -> None: ...
+
+
+def frame(message: str | bytes) -> bytes:
+    """One WebSocket frame holding the whole message: text for str, binary for bytes."""
+    return bytes(_FRAMES.send_data(message, fin=True))
 
 
 class Allowance:
@@ -77,22 +85,24 @@ class Member:
         self.dropped = ""  # why the hub dropped this member, once it has
         self._writer = gevent.spawn(self._write)
 
-    def offer(self, message: str | bytes) -> bool:
-        """Queue a message for this member; False when its outbox is full (it is not reading)."""
+    def offer(self, framed: bytes) -> bool:
+        """Queue a framed message for this member; False when its outbox is full (it is not reading)."""
         try:
-            self.outbox.put_nowait(message)
+            self.outbox.put_nowait(framed)
         except Full:
             return False
         return True
 
     def _write(self) -> None:
-        """Send queued messages in order: the only place that sends to this connection, so sends never interleave."""
-        for message in self.outbox:
-            if message is _END:
+        """Send queued frames in order; a send that fails (or takes too long) ends the connection."""
+        for framed in self.outbox:
+            if framed is _END or not self.ws.connected:
                 return
             try:
-                self.ws.send(message)
-            except Exception:  # the connection is gone: its reader ends the member
+                self.ws.sock.send(framed)
+            except OSError as exc:
+                log.info("cannot send to user %s in room %r: %s", self.user_id, self.room, exc)
+                _cut(self.ws)
                 return
 
     def end(self) -> None:
@@ -158,7 +168,7 @@ class Hub:
             return
         if isinstance(message, str):
             message = self._envelope(sender, "message", text=message)
-        self._fan_out(sender, message)
+        self._fan_out(sender, frame(message))
 
     def drop(self, member: Member, code: int, reason: str) -> None:
         if member.dropped:
@@ -173,11 +183,11 @@ class Hub:
                 gevent.spawn(member.close, code, reason)
 
     def _announce(self, member: Member, kind: str) -> None:
-        self._fan_out(member, self._envelope(member, kind))
+        self._fan_out(member, frame(self._envelope(member, kind)))
 
-    def _fan_out(self, sender: Member, message: str | bytes) -> None:
+    def _fan_out(self, sender: Member, framed: bytes) -> None:
         for member in list(self.rooms.get(sender.room, ())):
-            if member is not sender and not member.offer(message):
+            if member is not sender and not member.offer(framed):
                 waiting = self.settings.ws_queue_messages
                 self.drop(member, POLICY_VIOLATION, f"not reading: {waiting} messages were waiting for it")
 

@@ -6,6 +6,7 @@
     python -m lab4_websocket.client --token "$TOKEN" list --page-size 10
     python -m lab4_websocket.client --token "$TOKEN" update 1 --name "Ada King" --email ada@example.com
     python -m lab4_websocket.client --token "$TOKEN" delete 1
+    python -m lab4_websocket.client --email ada@example.com --password "a long password" chat --room lobby
 
 It talks to HOST:GRPC_PORT from the environment (or --target) through the generated stub.
 Lab 3: every call but create and login needs a token. With --email and --password the client
@@ -14,6 +15,7 @@ the token as `authorization: Bearer <token>` metadata on each call: gRPC's call 
 would be dropped on this insecure (plain-text) channel.
 Every call carries a deadline (--timeout): a gRPC call without one may wait forever. Users are
 printed as JSON; a failed call prints one line naming its status code on stderr and exits 1.
+Lab 4: ``chat`` logs in the same way, then joins a room over WebSocket (chat_client.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from . import chat_client
 from .settings import grpc_address
 from .users.v1 import users_pb2, users_pb2_grpc
 
@@ -76,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument("--email", required=True)
 
     commands.add_parser("delete", help="delete a user").add_argument("id")
+    chat_client.add_command(commands)
     return root
 
 
@@ -98,9 +102,7 @@ def call(channel: grpc.Channel, args: argparse.Namespace) -> Message:
     if args.command == "create":
         request = users_pb2.CreateUserRequest(name=args.name, email=args.email, password=args.password)
         return stub.CreateUser(request, timeout=timeout)
-    token = args.token
-    if token is None and args.login_email is not None:
-        token = login(channel, args.login_email, args.login_password or "", timeout).access_token
+    token = token_for(channel, args)
     metadata = bearer(token) if token else ()
     match args.command:
         case "get":
@@ -116,6 +118,24 @@ def call(channel: grpc.Channel, args: argparse.Namespace) -> Message:
     raise ValueError(f"unknown command {args.command!r}")
 
 
+def token_for(channel: grpc.Channel, args: argparse.Namespace) -> str | None:
+    """--token, or the token of logging in with --email and --password first; None when neither is given."""
+    if args.token is None and args.login_email is not None:
+        return login(channel, args.login_email, args.login_password or "", args.timeout).access_token
+    return args.token
+
+
+def chat(args: argparse.Namespace) -> int:
+    """The chat command: get the token over gRPC (logging in if asked to), then talk to the room over WebSocket."""
+    with grpc.insecure_channel(args.target) as channel:
+        try:
+            token = token_for(channel, args)
+        except grpc.RpcError as error:
+            print(error_line(error), file=sys.stderr)
+            return 1
+    return chat_client.run(args.url, args.room, token, args.timeout)
+
+
 def error_line(error: grpc.RpcError) -> str:
     code = error.code()
     hint = HINTS.get(code, "the call failed")
@@ -124,6 +144,8 @@ def error_line(error: grpc.RpcError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "chat":
+        return chat(args)
     with grpc.insecure_channel(args.target) as channel:
         try:
             answer = call(channel, args)

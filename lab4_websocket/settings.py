@@ -79,6 +79,12 @@ def grpc_address(environ: Mapping[str, str] = os.environ) -> str:
     return Settings(host=host).address(_port(environ, "GRPC_PORT", Settings.grpc_port))
 
 
+def ws_url(environ: Mapping[str, str] = os.environ) -> str:
+    """ws://HOST:HTTP_PORT/ws, for the chat client: WebSocket shares the HTTP port."""
+    host = environ.get("HOST", Settings.host)
+    return f"ws://{Settings(host=host).address(_port(environ, 'HTTP_PORT', Settings.http_port))}/ws"
+
+
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name, str(default))
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:

@@ -36,6 +36,9 @@ PAGE = Path(__file__).resolve().parent / "static"
 ROOM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 ROOM_RULE = "1 to 64 letters, digits, '_', '-' or '.'"
 DEFAULT_ROOM = "lobby"
+# A send that cannot finish in this time means the client stopped reading: its connection ends.
+# (Reads never time out: the reader waits for data first, and pings find clients that vanish.)
+SEND_SECONDS = 30
 SUBPROTOCOL = "bearer"  # a browser offers "bearer" and its token; the server answers "bearer"
 
 chat = Blueprint("chat", __name__)
@@ -89,7 +92,7 @@ def admit() -> Response | None:
 @sock.route("/ws", bp=chat)
 def connect(ws: Server) -> None:
     """Relay what the client sends to its room until the connection ends."""
-    ws.sock.settimeout(None)  # the HTTP server's body timeout does not apply to a conversation
+    ws.sock.settimeout(SEND_SECONDS)  # not the HTTP server's body timeout: a conversation has quiet spells
     member = _hub().join(ws, g.caller.user_id, _name(g.caller.user_id), g.room)
     try:
         while True:

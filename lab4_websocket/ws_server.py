@@ -25,7 +25,7 @@ from typing import Any
 
 import gevent
 import gevent.event
-import gevent.selectors
+import gevent.lock
 import gevent.socket
 import gunicorn.http
 from gunicorn.workers.gthread import TConn
@@ -40,17 +40,22 @@ Handle = Callable[[TConn], Any]
 
 
 class SendAll:
-    """A connection's socket as simple-websocket should see it: its `send` sends everything.
+    """A connection's socket as simple-websocket and the hub see it: `send` sends everything, one sender at a time.
 
-    simple-websocket ignores what `send` returns; a blocking socket sends all anyway, but a gevent
-    socket, like a non-blocking one, may send part of a large frame and return.
+    simple-websocket ignores what `send` returns: a blocking socket sends all anyway, but a gevent
+    socket may send part of a large frame and return. Two greenlets write to a connection (its
+    writer sends messages, its reader answers pings and closes): the lock keeps their frames whole.
     """
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
+        self._lock = gevent.lock.Semaphore()
 
     def send(self, data: bytes) -> int:
-        self._sock.sendall(data)
+        with self._lock:
+            sent = self._sock.send(data)  # usually all of it, in one call; gevent's sendall costs more
+            if sent < len(data):
+                self._sock.sendall(memoryview(data)[sent:])
         return len(data)
 
     def __getattr__(self, name: str) -> Any:
@@ -64,12 +69,32 @@ class Greenlet(gevent.Greenlet):
         super().__init__(target)
 
 
+class ReadableWithin:
+    """simple-websocket's keepalive wait ("is the socket readable within t seconds?") as one gevent wait.
+
+    gevent's general GeventSelector does the same with more machinery, and adds milliseconds to every message.
+    """
+
+    def register(self, sock: socket.socket, events: int, data: object) -> None:
+        self._fileno = sock.fileno()
+
+    def select(self, timeout: float | None = None) -> list[bool]:
+        try:
+            gevent.socket.wait_read(self._fileno, timeout)
+        except TimeoutError:
+            return []
+        return [True]
+
+    def close(self) -> None:
+        pass
+
+
 # flask-sock passes these to simple-websocket's Server: its reader, its wake-up event and its
 # keepalive wait become cooperative, so they run in the hub's thread like the handler.
 GREEN_OPTIONS = {
     "thread_class": Greenlet,
     "event_class": gevent.event.Event,
-    "selector_class": gevent.selectors.GeventSelector,
+    "selector_class": ReadableWithin,
 }
 
 

@@ -14,6 +14,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 import websockets
 
@@ -32,13 +33,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
-    tokens = open(args.tokens).read().split()
+    tokens = Path(args.tokens).read_text().split()
     latencies: list[float] = []
+    received = [0]  # every message, notices included: the connect phase is over once they stop
     gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
 
     async def connect(i: int) -> websockets.ClientConnection:
         async with gate:
-            return await websockets.connect(
+            client = await websockets.connect(
                 f"{args.url}?room=r{i // args.room_size}",
                 additional_headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
                 compression=None,
@@ -46,19 +48,22 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 ping_interval=None,
                 max_queue=None,
             )
+        readers.append(asyncio.create_task(read(client)))
+        return client
 
     async def read(client: websockets.ClientConnection) -> None:
         async for message in client:
+            received[0] += 1
             if isinstance(message, str) and '"message"' in message:
                 latencies.append(time.time() - float(json.loads(message)["text"]))
 
+    readers: list[asyncio.Task[None]] = []
     cpu_before = _cpu()
     started = time.perf_counter()
     clients = await asyncio.gather(*(connect(i) for i in range(args.clients)))
     connect_seconds = time.perf_counter() - started
     print(f"  {args.clients} clients connected in {connect_seconds:.1f} s", file=sys.stderr, flush=True)
-    readers = [asyncio.create_task(read(client)) for client in clients]
-    await asyncio.sleep(1.0)  # the join notices settle
+    await _quiet(received)  # every join notice delivered: the room is idle before the measured sending
     rooms = [clients[i : i + args.room_size] for i in range(0, len(clients), args.room_size)]
     senders = [itertools.cycle(room) for room in rooms if len(room) > 1]
     rate = args.per_room * len(senders)
@@ -95,6 +100,15 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+async def _quiet(received: list[int], still: float = 1.0, limit: float = 120.0) -> None:
+    """Wait until no message has arrived for `still` seconds (at most `limit` seconds)."""
+    deadline = time.perf_counter() + limit
+    last = -1
+    while received[0] != last and time.perf_counter() < deadline:
+        last = received[0]
+        await asyncio.sleep(still)
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -102,7 +116,7 @@ def _cpu() -> float:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a file descriptor per client
     print(json.dumps(asyncio.run(run(args))))
 
