@@ -11,6 +11,7 @@
 #   ./run_all.sh starter LAB DIR    write a starter of the lab: its parts to write are TODOs
 #   ./run_all.sh check LAB N        check exercise N of the lab's README against your lab (no N: list them)
 #   ./run_all.sh bench [ARGS]       the REST vs gRPC study of lab 2: writes docs/rest-vs-grpc.md
+#   ./run_all.sh bench lab4 [ARGS]  lab 4's WebSocket benchmark: clients, latency, memory (prints a table)
 #   ./run_all.sh new labN_name      make the next lab, a copy of the last one (see common/lessons.py)
 #   ./run_all.sh generate LAB       regenerate a lab's gRPC code after editing its .proto
 #
@@ -150,10 +151,16 @@ main() {
         starter) shift; [ $# -eq 2 ] || die "usage: ./run_all.sh starter LAB DIR"
                  "$PY" -m common.starter "$(resolve_lab "$1")" "$2" ;;
         bench) shift
-               command -v taskset >/dev/null || die "the study pins processes to cores with taskset. Install it (Debian/Ubuntu: sudo apt-get install util-linux)."
-               install lab2_grpc/requirements.txt lab2_grpc/bench/requirements.txt
-               step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"
-               "$PY" -m lab2_grpc.bench "$@" ;;
+               command -v taskset >/dev/null || die "the benchmarks pin processes to cores with taskset. Install it (Debian/Ubuntu: sudo apt-get install util-linux)."
+               if [ "${1:-}" = lab4 ] || [ "${1:-}" = lab4_websocket ]; then
+                   shift; install lab4_websocket/requirements.txt
+                   step "bench: lab 4's WebSocket benchmark (python -m lab4_websocket.bench $*)"
+                   "$PY" -m lab4_websocket.bench "$@"
+               else
+                   install lab2_grpc/requirements.txt lab2_grpc/bench/requirements.txt
+                   step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"
+                   "$PY" -m lab2_grpc.bench "$@"
+               fi ;;
         new) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh new labN_name"
              install "$(labs | tail -n 1)/requirements.txt"; "$PY" -m common.lessons new "$1" ;;
         check) shift; [ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: ./run_all.sh check LAB N"
@@ -162,7 +169,7 @@ main() {
         generate) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh generate LAB"
                   local lab; lab=$(resolve_lab "$1"); install "$lab/requirements.txt" requirements-test.txt; install_codegen
                   "$PY" -m "$lab.generate" ;;
-        -h|--help|help) sed -n '2,16p' "$0" ;;
+        -h|--help|help) sed -n '2,17p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }

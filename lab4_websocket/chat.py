@@ -162,6 +162,7 @@ class Hub:
 
     def relay(self, sender: Member, message: str | bytes) -> None:
         """Pass a message to every other member of the sender's room (text in its envelope, binary as it is)."""
+        # >>> lab 4 · Hub.relay: drop a sender over its allowance (1008); put text in its envelope; frame; fan out
         if not sender.allowance.take():
             limit = self.settings.ws_messages_per_second
             self.drop(sender, POLICY_VIOLATION, f"sent more than {limit:g} messages a second")
@@ -169,6 +170,7 @@ class Hub:
         if isinstance(message, str):
             message = self._envelope(sender, "message", text=message)
         self._fan_out(sender, frame(message))
+        # <<< lab 4
 
     def drop(self, member: Member, code: int, reason: str) -> None:
         if member.dropped:
@@ -186,10 +188,13 @@ class Hub:
         self._fan_out(member, frame(self._envelope(member, kind)))
 
     def _fan_out(self, sender: Member, framed: bytes) -> None:
+        """Queue a frame for every other member of the sender's room; one that is not reading is dropped."""
+        # >>> lab 4 · Hub._fan_out: offer the frame to each other member of the room; drop one whose outbox is full
         for member in list(self.rooms.get(sender.room, ())):
             if member is not sender and not member.offer(framed):
                 waiting = self.settings.ws_queue_messages
                 self.drop(member, POLICY_VIOLATION, f"not reading: {waiting} messages were waiting for it")
+        # <<< lab 4
 
     def _envelope(self, sender: Member, kind: str, **fields: str) -> str:
         envelope = {
@@ -200,7 +205,7 @@ class Hub:
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             **fields,
         }
-        if kind != "message":
+        if kind in ("join", "leave"):
             envelope["members"] = len(self.rooms.get(sender.room, ()))
         return json.dumps(envelope, ensure_ascii=False)
 

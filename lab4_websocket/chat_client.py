@@ -51,9 +51,12 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     chat = commands.add_parser("chat", help="join a room: send each line typed, /file PATH sends a file")
     chat.add_argument("--room", default=DEFAULT_ROOM, help="1 to 64 of A-Z a-z 0-9 _ . - (default: %(default)s)")
     chat.add_argument("--url", default=ws_url(), help="the WebSocket endpoint (default: HOST:HTTP_PORT, %(default)s)")
+    chat.add_argument(
+        "--listen", type=float, default=0.0, metavar="SECONDS", help="after the input ends, keep listening this long"
+    )
 
 
-def run(url: str, room: str, token: str | None, timeout: float, lines: TextIO = sys.stdin) -> int:
+def run(url: str, room: str, token: str | None, timeout: float, lines: TextIO = sys.stdin, listen: float = 0.0) -> int:
     """Chat until the input ends, Ctrl-C, or the server ends it; the exit status."""
     try:
         ws = open_room(url, room, token, timeout)
@@ -63,7 +66,7 @@ def run(url: str, room: str, token: str | None, timeout: float, lines: TextIO = 
         return fail(f"error: cannot connect to {url}: {exc}")
     except KeyboardInterrupt:
         return 0
-    return converse(ws, room, lines)
+    return converse(ws, room, lines, listen)
 
 
 def open_room(url: str, room: str, token: str | None, timeout: float) -> ClientConnection:
@@ -81,11 +84,12 @@ def room_url(url: str, room: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*query, ("room", room)])))
 
 
-def converse(ws: ClientConnection, room: str, lines: TextIO) -> int:
+def converse(ws: ClientConnection, room: str, lines: TextIO, listen: float = 0.0) -> int:
     """Print what arrives while a daemon thread sends what is typed; 0 when we left, 1 when the server ended it."""
     leaving = threading.Event()
     try:
-        threading.Thread(target=send_lines, args=(ws, lines, leaving), name="keyboard", daemon=True).start()
+        keyboard = threading.Thread(target=send_lines, args=(ws, lines, leaving, listen), name="keyboard", daemon=True)
+        keyboard.start()
         note(f"* in room {room}: type a line to send it, /file PATH to send a file; Ctrl-D or Ctrl-C leaves")
         while True:
             print(describe(ws.recv()), flush=True)
@@ -111,13 +115,14 @@ def ending(closed: ConnectionClosed, leaving: bool) -> int:
     return fail(f"error: the server ended the chat: {frame}")
 
 
-def send_lines(ws: ClientConnection, lines: TextIO, leaving: threading.Event) -> None:
-    """Send each line until the input ends, then leave with a normal close (the main thread then returns)."""
+def send_lines(ws: ClientConnection, lines: TextIO, leaving: threading.Event, listen: float = 0.0) -> None:
+    """Send each line until the input ends, listen `listen` seconds more, then leave with a normal close."""
     try:
         for line in lines:
             send_line(ws, line.rstrip("\r\n"))
     except ConnectionClosed:
         return  # the server ended the chat: the main thread says why
+    leaving.wait(listen)  # the main thread goes on printing what arrives meanwhile
     leaving.set()
     ws.close()
 

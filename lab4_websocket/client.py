@@ -133,7 +133,7 @@ def chat(args: argparse.Namespace) -> int:
         except grpc.RpcError as error:
             print(error_line(error), file=sys.stderr)
             return 1
-    return chat_client.run(args.url, args.room, token, args.timeout)
+    return chat_client.run(args.url, args.room, token, args.timeout, listen=args.listen)
 
 
 def error_line(error: grpc.RpcError) -> str:

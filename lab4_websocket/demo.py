@@ -12,6 +12,7 @@ import sys
 import grpc
 import requests
 from google.protobuf import json_format
+from websockets.sync.client import connect
 
 from .settings import load
 from .tokens import inspect
@@ -72,6 +73,31 @@ def grpc_tour(target: str, tour: Tour) -> None:
             print(f"< {error.code().name}: {error.details()}")
 
 
+def chat_tour(tour: Tour, grace_token: str) -> None:
+    """Lab 4: two users in a room of the WebSocket server: a text arrives in its envelope, bytes as they were."""
+    ws_base = tour.base_url.replace("http://", "ws://", 1) + "/ws?room=demo"
+    tour.call("POST", "/users", {"name": "Alan Turing", "email": "alan2@example.com", "password": ALAN}, 201)
+    alan_token = tour.call("POST", "/auth/login", {"email": "alan2@example.com", "password": ALAN}).json()
+    print(f"\nNow over WebSocket, at {ws_base} (the token in the Authorization header of the handshake):")
+    grace_login = {"Authorization": f"Bearer {grace_token}"}
+    alan_login = {"Authorization": f"Bearer {alan_token['access_token']}"}
+    with (
+        connect(ws_base, additional_headers=grace_login) as grace,
+        connect(ws_base, additional_headers=alan_login) as alan,
+    ):
+        print(f"< Grace receives: {grace.recv(timeout=5)}")
+        alan.send("Hello, Grace")
+        print("\n> Alan sends the text 'Hello, Grace'")
+        print(f"< Grace receives: {grace.recv(timeout=5)}")
+        grace.send(bytes(range(8)))
+        print("\n> Grace sends 8 bytes: 00 01 02 03 04 05 06 07")
+        print(f"< Alan receives a binary message: {alan.recv(timeout=5).hex(' ')}")
+    try:
+        connect(ws_base, open_timeout=5)
+    except Exception as refused:
+        print(f"\n> a handshake without a token\n< {refused}")
+
+
 def _grpc_call(name: str, method, request, metadata=()):
     shown = json_format.MessageToDict(request)
     if "password" in shown:
@@ -84,6 +110,7 @@ def _grpc_call(name: str, method, request, metadata=()):
 
 ADA = "correct horse battery staple"
 GRACE = "a ship in port is safe"
+ALAN = "we can only see a short distance ahead"
 
 
 def show_token(token: str) -> None:
@@ -115,6 +142,7 @@ def main() -> None:
     tour.call("GET", f"/users/{ada['id']}", expect=401)
     tour.token = ""
     grpc_tour(settings.address(settings.grpc_port), tour)
+    chat_tour(tour, tour.token)
     print("\nTour complete.")
 
 

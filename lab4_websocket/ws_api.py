@@ -93,16 +93,22 @@ def admit() -> Response | None:
 def connect(ws: Server) -> None:
     """Relay what the client sends to its room until the connection ends."""
     ws.sock.settimeout(SEND_SECONDS)  # not the HTTP server's body timeout: a conversation has quiet spells
-    member = _hub().join(ws, g.caller.user_id, _name(g.caller.user_id), g.room)
     try:
-        while True:
-            message = ws.receive()
-            if message is not None:
-                _hub().relay(member, message)
-    except ConnectionClosed:
-        pass
-    finally:
-        _hub().leave(member, why_closed(ws, member))
+        # >>> lab 4 · connect: join the room; relay each message the client sends until it closes; leave saying why
+        member = _hub().join(ws, g.caller.user_id, _name(g.caller.user_id), g.room)
+        try:
+            while True:
+                message = ws.receive()
+                if message is not None:
+                    _hub().relay(member, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            _hub().leave(member, why_closed(ws, member))
+        # <<< lab 4
+    except NotImplementedError as todo:  # a starter's part not written yet: say so, as REST's 501 does
+        log.warning("the WebSocket relay is not written yet: %s", todo)
+        ws.close(1011, f"not written yet: {todo}"[:120])
 
 
 def why_closed(ws: Server, member: Member) -> str:
@@ -123,6 +129,7 @@ def why_closed(ws: Server, member: Member) -> str:
 
 def _authorization() -> str | None:
     """The Authorization header, or the token a browser offers as its second subprotocol."""
+    # >>> lab 4 · _authorization: the Authorization header, else "Bearer <token>" from subprotocols "bearer, <token>"
     header = request.headers.get("Authorization")
     if header:
         return header
@@ -131,6 +138,7 @@ def _authorization() -> str | None:
         request.environ["HTTP_SEC_WEBSOCKET_PROTOCOL"] = SUBPROTOCOL  # the token is not a protocol to choose
         return f"Bearer {offered[1]}"
     return None
+    # <<< lab 4
 
 
 def _name(user_id: str) -> str:

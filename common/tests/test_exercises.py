@@ -22,7 +22,7 @@ from common.pytest_plugin import in_ci
 
 SOLUTIONS = ROOT / "docs" / "solutions"
 CODEGEN_TOOLS = Path(sys.prefix) / "codegen" / "protoletariat"
-EXERCISES = [(lab, number) for lab in ("lab1_rest", "lab2_grpc", "lab3_jwt") for number in (1, 2, 3)]
+EXERCISES = [(lab, number) for lab in ("lab1_rest", "lab2_grpc", "lab3_jwt", "lab4_websocket") for number in (1, 2, 3)]
 RUN_TIMEOUT = 120
 
 

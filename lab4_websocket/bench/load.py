@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import resource
 import sys
 import time
@@ -29,6 +30,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--room-size", type=int, default=100)
     parser.add_argument("--per-room", type=float, default=2.0, help="messages a second sent into each room")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
+    parser.add_argument("--server-pid", type=int, help="the server's process: its CPU while messages are sent")
     return parser.parse_args(argv)
 
 
@@ -68,7 +70,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     senders = [itertools.cycle(room) for room in rooms if len(room) > 1]
     rate = args.per_room * len(senders)
     sent = 0
-    cpu_start, wall_start = _cpu(), time.perf_counter()
+    cpu_start, server_start, wall_start = _cpu(), _cpu_of(args.server_pid), time.perf_counter()
     next_send = time.perf_counter()
     while time.perf_counter() - wall_start < args.seconds:
         sender = next(senders[sent % len(senders)])
@@ -79,6 +81,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     await asyncio.sleep(2.0)  # the last messages arrive
     wall = time.perf_counter() - wall_start
     generator_cpu = (_cpu() - cpu_start) / wall
+    server_cpu = (_cpu_of(args.server_pid) - server_start) / wall
     expected = sum(len(room) - 1 for room in rooms if len(room) > 1) * sent / len(senders)
     latencies.sort()
     for reader in readers:
@@ -96,6 +99,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else float("nan"),
         "max_ms": latencies[-1] * 1000 if n else float("nan"),
         "generator_cpu": generator_cpu,
+        "server_cpu": server_cpu,
         "generator_cpu_total": _cpu() - cpu_before,
     }
 
@@ -107,6 +111,14 @@ async def _quiet(received: list[int], still: float = 1.0, limit: float = 120.0) 
     while received[0] != last and time.perf_counter() < deadline:
         last = received[0]
         await asyncio.sleep(still)
+
+
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds a process has used (0 without a pid)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu() -> float:

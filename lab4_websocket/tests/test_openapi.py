@@ -45,8 +45,12 @@ def test_the_docs_page_is_swagger_ui_on_the_document_with_assets_of_its_own(http
     assert http.get(urljoin(page.url, "openapi.json")).json() == http.get(f"{rest_url}/openapi.json").json()
 
 
-def test_the_home_page_leads_to_the_docs(http, rest_url):
-    assert http.get(f"{rest_url}/").url == http.get(f"{rest_url}/docs").url
+def test_the_home_page_is_the_chat_page_and_links_the_docs(http, rest_url):
+    """Lab 4: `/` is the chat page (labs 1-3 redirect it to the docs), which still has the docs a click away."""
+    page = http.get(f"{rest_url}/")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert 'href="/docs"' in page.text
+    assert http.get(f"{rest_url}/docs").url.endswith("/docs/swagger")
 
 
 @pytest.fixture
