@@ -15,7 +15,8 @@ class Lab:
     protocols: tuple[str, ...]
     stubs_package: str | None = None  # import path of the package holding users/v1/*_pb2*.py
     # Features beyond the protocols, each bringing its own requirements: "auth" (lab 3) also makes
-    # every other requirement call as a logged-in user (auth_clients.py).
+    # every other requirement call as a logged-in user (auth_clients.py); "websocket" (lab 4) is
+    # the chat on the HTTP port, graded through the REST address.
     features: tuple[str, ...] = ()
 
     @property
@@ -27,6 +28,7 @@ LABS = (
     Lab("lab1_rest", ("rest",)),
     Lab("lab2_grpc", ("rest", "grpc"), stubs_package="lab2_grpc"),
     Lab("lab3_jwt", ("rest", "grpc"), stubs_package="lab3_jwt", features=("auth",)),
+    Lab("lab4_websocket", ("rest", "grpc"), stubs_package="lab4_websocket", features=("auth", "websocket")),
 )
 
 

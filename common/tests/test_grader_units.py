@@ -80,7 +80,14 @@ def test_bad_grpc_targets_are_usage_errors(target):
 
 @pytest.mark.parametrize(
     ("name", "lab"),
-    [("lab1", "lab1_rest"), ("lab1_rest", "lab1_rest"), ("LAB2", "lab2_grpc"), ("lab2_grpc/", "lab2_grpc")],
+    [
+        ("lab1", "lab1_rest"),
+        ("lab1_rest", "lab1_rest"),
+        ("LAB2", "lab2_grpc"),
+        ("lab2_grpc/", "lab2_grpc"),
+        ("lab3", "lab3_jwt"),
+        ("lab4", "lab4_websocket"),
+    ],
 )
 def test_labs_are_named_by_folder_or_number(name, lab):
     assert resolve(name).name == lab

@@ -18,8 +18,8 @@ from common.grader.labs import resolve
 from common.grader.registry import builtin
 
 LABS = lessons.labs()
-# The protocol each lab's lesson adds: its core requirements are the starter's to-do list.
-LESSON_PROTOCOL = {1: "rest", 2: "grpc", 3: "grpc"}
+# The protocol (or feature) each lab's lesson adds: its core requirements are the starter's to-do list.
+LESSON_PROTOCOL = {1: "rest", 2: "grpc", 3: "grpc", 4: "websocket"}
 
 
 def test_markers_open_and_close_in_pairs():
@@ -65,7 +65,7 @@ def test_the_starter_runs_and_the_grader_fails_its_lesson_core(lab, tmp_path: Pa
     lesson = {
         req.id
         for req in builtin(known.protocols, known.features)
-        if req.core and req.protocol == LESSON_PROTOCOL[lab.number]
+        if req.core and LESSON_PROTOCOL[lab.number] in (req.protocol, req.feature)
     }
     assert lesson, lab.name
     assert not lesson & passed, f"the starter already passes {sorted(lesson & passed)}"

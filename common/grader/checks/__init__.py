@@ -12,8 +12,8 @@ MODULES = {
     "grpc": ("grpc_crud", "grpc_errors", "grpc_concurrency", "grpc_extras"),
 }
 
-# Features a lab adds on top of its protocols (labs.py): lab 3's authentication.
-FEATURE_MODULES = {"auth": ("auth",)}
+# Features a lab adds on top of its protocols (labs.py): lab 3's authentication, lab 4's chat.
+FEATURE_MODULES = {"auth": ("auth",), "websocket": ("websocket",)}
 
 
 def load(protocols: tuple[str, ...], features: tuple[str, ...] = ()) -> None:

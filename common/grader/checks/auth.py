@@ -245,10 +245,10 @@ def plain(ctx: Context) -> RestClient:
     return RestClient(ctx.rest.base_url, ctx.timeout)
 
 
-def rest_user(ctx: Context, prefix: str = "auth") -> tuple[str, str, str]:
-    """(id, email, token) of a new user registered and logged in over REST."""
+def rest_user(ctx: Context, prefix: str = "auth", name: str = "Auth") -> tuple[str, str, str]:
+    """(id, email, token) of a new user registered and logged in over REST (lab 4's chat logs in this way too)."""
     email, http = ctx.email(prefix), plain(ctx)
-    created = http.post("/users", {"name": "Auth", "email": email, "password": PASSWORD})
+    created = http.post("/users", {"name": name, "email": email, "password": PASSWORD})
     expect_status(created, 201, why="for a registration with a password, without a token")
     login = http.post("/auth/login", {"email": email, "password": PASSWORD})
     expect_status(login, 200, why="for POST /auth/login with the right password")
