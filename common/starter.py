@@ -11,6 +11,10 @@ NotImplementedError there (REST answers 501, gRPC UNIMPLEMENTED), so the starter
 /healthz from the first minute, and the grader shows what is left. Parts marked for an earlier lab
 stay written: lab N starts from a finished lab N - 1.
 
+The starter also carries docs/ (the lab's README links into it), whose lesson diffs and walkthrough
+pages quote the reference code, markers and all: there the parts of lab N and of every later lab
+become the same TODOs, so the docs do not hand out the answers the code leaves out.
+
     python -m common.starter lab1_rest DIR     (./run_all.sh starter lab1 DIR)
 """
 
@@ -26,7 +30,11 @@ from . import lessons
 
 ROOT = lessons.ROOT
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# >>> lab (?P<lab>\d+) · (?P<part>[^:]+): (?P<todo>.+)$")
-END = re.compile(r"^[ \t]*# <<< lab (?P<lab>\d+)$")
+END = re.compile(r"^(?P<indent>[ \t]*)# <<< lab (?P<lab>\d+)$")
+# A unified diff's hunk header; a count left out is 1.
+HUNK = re.compile(r"^@@ -(?P<old>\d+)(?:,(?P<old_count>\d+))? \+(?P<new>\d+)(?:,(?P<new_count>\d+))? @@(?P<rest>.*)$")
+FENCE = re.compile(r"^[ \t]*```(?P<language>[\w-]*)")
+DIFF_MARGIN = 1  # the "+", "-" or " " before each line of a diff
 # What a starter folder holds besides the lab: the course's tools, so that its commands work.
 COURSE_FILES = ["run_all.sh", "conftest.py", "pyproject.toml", "requirements-test.txt", "requirements-codegen.txt"]
 # A TODO leaves behind imports that the finished code uses, and its text may run long: not mistakes yet.
@@ -56,10 +64,8 @@ def strip_solutions(text: str, lab: int) -> tuple[str, list[str]]:
             if not open_part or end["lab"] != open_part["lab"]:
                 raise MarkerError(f"line {number}: a part closes that was not opened")
             if int(end["lab"]) == lab:
-                indent, part, todo = open_part["indent"], open_part["part"].strip(), open_part["todo"].strip()
-                out.append(f"{indent}# TODO (lab {lab} · {part}): {todo}\n")
-                out.append(f'{indent}raise NotImplementedError("lab {lab} · {part}: not written yet")\n')
-                parts.append(part)
+                out += todo_lines(open_part)
+                parts.append(open_part["part"].strip())
             else:
                 out.append(line)
             open_part = None
@@ -69,6 +75,135 @@ def strip_solutions(text: str, lab: int) -> tuple[str, list[str]]:
     if open_part:
         raise MarkerError(f"the part {open_part['part']!r} is never closed")
     return "".join(out), parts
+
+
+def todo_lines(begin: re.Match[str]) -> list[str]:
+    """What a part opened by `begin` becomes in a starter: the same two lines in its code and its docs."""
+    indent, lab, part, todo = begin["indent"], begin["lab"], begin["part"].strip(), begin["todo"].strip()
+    return [
+        f"{indent}# TODO (lab {lab} · {part}): {todo}\n",
+        f'{indent}raise NotImplementedError("lab {lab} · {part}: not written yet")\n',
+    ]
+
+
+def strip_quoted(lines: list[str], lab: int, margin: int = 0) -> list[str]:
+    """A quote of the code (a diff hunk, a Markdown code block) with the parts of lab `lab` and later as TODOs.
+
+    Unlike strip_solutions it strips later labs' parts too (a lab 2 starter ships lab 3's diff), keeps
+    each line's first `margin` characters (a diff's "+", "-" or " ") and follows a diff's two sides
+    apart (a part may end sooner on one), and forgives a quote that starts or stops inside a part:
+    an excerpt need not hold both markers.
+    """
+    out: list[str] = []
+    inside: set[str] = set()  # the sides now in a part of lab `lab` or later
+    marked: set[str] = set()  # the sides that showed a marker: a quote does not start inside a part there
+    for line in lines:
+        prefix, code = line[:margin], line[margin:].rstrip("\n")
+        sides = _sides(prefix)
+        begin, end = BEGIN.match(code), END.match(code)
+        if begin and int(begin["lab"]) >= lab:
+            out += [prefix + todo for todo in todo_lines(begin)]
+            inside |= sides
+        elif end and int(end["lab"]) >= lab and (inside & sides or not marked & sides):
+            if not inside & sides:  # the quote starts inside this part: what came so far is its solution
+                out = [kept for kept in out if not _sides(kept[:margin]) & sides]
+                out.append(f"{prefix}{end['indent']}# TODO (lab {end['lab']}): the part that ends here is yours\n")
+            inside -= sides
+        elif not inside & sides:
+            out.append(line)
+        marked |= sides if begin or end else set()
+    return out
+
+
+def _sides(prefix: str) -> set[str]:
+    """The sides of a diff a line is on: "-" the old, "+" the new; a context line, or plain code, is on both."""
+    return {prefix} if prefix in ("-", "+") else {"-", "+"}
+
+
+def strip_diff(text: str, lab: int) -> str:
+    """A unified diff with the parts of lab `lab` and later as TODOs, each hunk's header recounted.
+
+    Recounted and moved, the lesson diff of a starter's own lab still applies to the previous lab and
+    gives the starter's code: a reader can trust its line numbers.
+    """
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    shift = (0, 0)  # lines this file's earlier hunks lost (or gained), on the old side and the new
+    index = 0
+    while index < len(lines):
+        header = HUNK.match(lines[index].rstrip("\n"))
+        if not header:
+            if lines[index].startswith("--- "):  # outside a hunk: the next file's header
+                shift = (0, 0)
+            out.append(lines[index])
+            index += 1
+            continue
+        body = _hunk_body(lines[index + 1 :], int(header["old_count"] or 1), int(header["new_count"] or 1))
+        stripped = strip_quoted(body, lab, DIFF_MARGIN)
+        out += [_hunk_header(header, _side_counts(stripped), shift), *stripped]
+        (old_before, new_before), (old_now, new_now) = _side_counts(body), _side_counts(stripped)
+        shift = (shift[0] + old_now - old_before, shift[1] + new_now - new_before)
+        index += 1 + len(body)
+    return "".join(out)
+
+
+def _hunk_body(lines: list[str], old: int, new: int) -> list[str]:
+    """The lines of a hunk whose header counts `old` and `new` lines: read by count, as `patch` does."""
+    taken = 0
+    while taken < len(lines) and (old > 0 or new > 0 or lines[taken].startswith("\\")):
+        kind = lines[taken][:1]
+        old -= kind in (" ", "-", "\n")
+        new -= kind in (" ", "+", "\n")
+        taken += 1
+    return lines[:taken]
+
+
+def _side_counts(body: list[str]) -> tuple[int, int]:
+    """How many lines of a hunk's body are on the old side and on the new (a context line is on both)."""
+    kinds = [line[:1] for line in body]
+    return sum(kind in (" ", "-", "\n") for kind in kinds), sum(kind in (" ", "+", "\n") for kind in kinds)
+
+
+def _hunk_header(header: re.Match[str], counts: tuple[int, int], shift: tuple[int, int]) -> str:
+    """The header of a hunk that now counts `counts` lines, moved by what the file's earlier hunks lost."""
+    old = _hunk_range(int(header["old"]) + shift[0], counts[0])
+    new = _hunk_range(int(header["new"]) + shift[1], counts[1])
+    return f"@@ -{old} +{new} @@{header['rest']}\n"
+
+
+def _hunk_range(start: int, count: int) -> str:
+    """A side of a hunk header as difflib and git write it: the count left out when it is 1."""
+    return str(start) if count == 1 else f"{start},{count}"
+
+
+def strip_markdown(text: str, lab: int) -> str:
+    """A Markdown page whose code blocks show the parts of lab `lab` and later as TODOs (prose is left as is)."""
+    out: list[str] = []
+    block: list[str] | None = None  # the lines of the open code block
+    margin = 0
+    for line in text.splitlines(keepends=True):
+        fence = FENCE.match(line)
+        if fence and block is None:
+            block, margin = [], DIFF_MARGIN if fence["language"] == "diff" else 0
+            out.append(line)
+        elif fence and block is not None:
+            out += [*strip_quoted(block, lab, margin), line]
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            out.append(line)
+    if block is not None:  # a block left open runs to the end of the page
+        out += strip_quoted(block, lab, margin)
+    return "".join(out)
+
+
+def strip_docs(docs: Path, lab: int) -> None:
+    """Rewrite the lesson diffs and the pages under `docs` so they quote no part of lab `lab` or later."""
+    for path in sorted(docs.rglob("*.diff")):
+        path.write_text(strip_diff(path.read_text(), lab))
+    for path in sorted(docs.rglob("*.md")):
+        path.write_text(strip_markdown(path.read_text(), lab))
 
 
 def marked_parts(lab_dir: Path, lab: int) -> dict[str, list[str]]:
@@ -94,6 +229,7 @@ def write_starter(lab_name: str, destination: Path) -> list[str]:
     shutil.copytree(ROOT / "common", destination / "common", ignore=IGNORED)
     # The walkthrough and the contract, so the lab's README links work; never the model solutions.
     shutil.copytree(ROOT / "docs", destination / "docs", ignore=shutil.ignore_patterns("solutions"))
+    strip_docs(destination / "docs", lab.number)
     target = destination / lab.name
     parts: list[str] = []
     for relative in lessons.lab_files(lab.path):

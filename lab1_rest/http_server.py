@@ -59,6 +59,8 @@ BODY_STALL_SECONDS = 10
 LINGER_SECONDS = 2
 # Connections open at once; each idle one costs a buffer and a file descriptor.
 MAX_CONNECTIONS = 1000
+# Seconds the server stops accepting when it has no file descriptor (or memory) left for a connection.
+ACCEPT_PAUSE_SECONDS = 0.5
 # A request head larger than this is refused with 431.
 MAX_HEAD_BYTES = 64 * 1024
 # How much of a request an error that the server writes itself quotes back.
@@ -192,12 +194,27 @@ class _Worker(ThreadWorker):
         except (BlockingIOError, ConnectionAbortedError):
             return
         except OSError as exc:  # out of file descriptors or memory: refuse this one, keep serving
-            log.warning("cannot accept a connection now: %s", exc.strerror)
+            self._pause_accepting(exc)
             return
         self.nr_conns += 1
         conn = TConn(self.cfg, sock, client, listener.getsockname())
         conn.parser = gunicorn.http.get_parser(self.cfg, sock, client)
         self._collect_head(conn)
+
+    _accept_paused_until = 0.0
+
+    def _pause_accepting(self, exc: OSError) -> None:
+        """Stop accepting for a moment: the listener stays readable, and retrying at once would spin."""
+        now = time.monotonic()
+        if now >= self._accept_paused_until:  # one line per pause, not one per attempt
+            log.warning("cannot accept connections for %.1f s: %s", ACCEPT_PAUSE_SECONDS, exc.strerror)
+        self._accept_paused_until = now + ACCEPT_PAUSE_SECONDS
+        self.set_accept_enabled(False)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        if enabled and time.monotonic() < self._accept_paused_until:
+            return  # still paused; the main loop asks again at least once a second
+        super().set_accept_enabled(enabled)
 
     def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
         """A kept-alive connection's next request head is collected the same way."""

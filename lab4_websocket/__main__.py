@@ -16,7 +16,7 @@ from . import ws_api
 from .auth import Auth
 from .chat import Hub
 from .grpc_server import GrpcServer
-from .http_server import listen, serve
+from .http_server import MAX_CONNECTIONS, listen, serve
 from .lifecycle import Component, Lifecycle, StartError
 from .rest_api import create_app
 from .settings import Settings, SettingsError, load
@@ -43,7 +43,7 @@ def main() -> int:
     store = UserStore()
     auth = Auth(store, settings)  # lab 3: one authority for both transports
     hub = Hub(settings)  # lab 4: the chat rooms, served by the WebSocket server on the HTTP port
-    websockets = WebSocketServer(settings, hub)
+    websockets = WebSocketServer(settings, hub, reserved_files=MAX_CONNECTIONS + 100)
     app = create_app(store, settings, auth)
     ws_api.install(app, hub, auth, store, settings)
     lifecycle = Lifecycle(components(settings, store, auth, websockets), settings.grace_seconds)

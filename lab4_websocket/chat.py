@@ -4,12 +4,12 @@ A text message goes to every other member of its room inside a JSON envelope (ty
 sender, name, time, text); a binary message goes to them byte for byte, as a binary frame; a
 member joining or leaving is announced the same way as text. Nothing is echoed to its sender.
 
-A message is framed once for the whole room (server frames are not masked, and the lab offers no
-compression, so every member gets the same bytes). Each member has an outbox of bounded size and
-a writer of its own, so the relay only queues: a slow client's outbox fills while the rest of the
-room goes on. A client that falls
-`ws_queue_messages` behind, or sends faster than its allowance, is dropped with a close code and a
-log line that says why. Everything here runs in the WebSocket server's thread (ws_server.py),
+A message is framed once for the whole room (RFC 6455 masks only the frames clients send, and the
+lab offers no compression, so every member gets the same bytes). Each member has an outbox of
+bounded size and a writer of its own, so the relay only queues: a slow client's outbox fills while
+the rest of the room goes on. A client that falls behind (`ws_queue_messages` messages or
+`ws_queue_bytes` bytes), or sends more, or larger messages, than it may, is dropped with a close
+code and a log line that says why. Everything here runs in the WebSocket server's thread (ws_server.py),
 where each connection is a greenlet: the rooms need no lock, because a greenlet only gives way
 to another when it waits on a socket or a queue.
 """
@@ -21,7 +21,7 @@ import json
 import logging
 import socket
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -34,6 +34,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008  # the close code for a client that breaks the rules (too fast, too slow)
+MESSAGE_TOO_BIG = 1009
 SECONDS_TO_SAY_GOODBYE = 1.0  # how long a dropped client's close frame may take before the socket is cut
 _END = b""  # tells a writer to stop
 _FRAMES = FrameProtocol(client=False, extensions=[])  # frames whole messages; used in the hub's thread only
@@ -82,15 +83,20 @@ class Member:
         self.room = room
         self.allowance = Allowance(settings.ws_messages_per_second, 2 * settings.ws_messages_per_second)
         self.outbox: Queue = Queue(maxsize=settings.ws_queue_messages)
+        self.queued_bytes = 0
+        self.max_queued_bytes = settings.ws_queue_bytes
         self.dropped = ""  # why the hub dropped this member, once it has
         self._writer = gevent.spawn(self._write)
 
     def offer(self, framed: bytes) -> bool:
         """Queue a framed message for this member; False when its outbox is full (it is not reading)."""
+        if self.queued_bytes + len(framed) > self.max_queued_bytes:
+            return False
         try:
             self.outbox.put_nowait(framed)
         except Full:
             return False
+        self.queued_bytes += len(framed)
         return True
 
     def _write(self) -> None:
@@ -101,9 +107,10 @@ class Member:
             try:
                 self.ws.sock.send(framed)
             except OSError as exc:
-                log.info("cannot send to user %s in room %r: %s", self.user_id, self.room, exc)
+                self.dropped = self.dropped or f"could not send to it: {exc or type(exc).__name__}"
                 _cut(self.ws)
                 return
+            self.queued_bytes -= len(framed)
 
     def end(self) -> None:
         """Stop the writer once it has sent what is queued, or at once when the outbox is full."""
@@ -133,6 +140,7 @@ class Hub:
         self.settings = settings
         self.rooms: dict[str, set[Member]] = defaultdict(set)
         self._per_user: dict[str, int] = defaultdict(int)
+        self._to_drop: deque[tuple[Member, int, str]] = deque()
 
     def has_room_for(self, user_id: str) -> bool:
         """Whether `user_id` may open another connection."""
@@ -162,7 +170,11 @@ class Hub:
 
     def relay(self, sender: Member, message: str | bytes) -> None:
         """Pass a message to every other member of the sender's room (text in its envelope, binary as it is)."""
-        # >>> lab 4 · Hub.relay: drop a sender over its allowance (1008); put text in its envelope; frame; fan out
+        limit = self.settings.ws_max_message_bytes
+        if isinstance(message, str) and len(message.encode()) > limit:  # simple-websocket counts characters
+            self.drop(sender, MESSAGE_TOO_BIG, f"sent a message larger than {limit} bytes")
+            return
+        # >>> lab 4 · Hub.relay: over allowance: drop(sender, 1008, "sent more than N messages a second"); else relay
         if not sender.allowance.take():
             limit = self.settings.ws_messages_per_second
             self.drop(sender, POLICY_VIOLATION, f"sent more than {limit:g} messages a second")
@@ -173,10 +185,22 @@ class Hub:
         # <<< lab 4
 
     def drop(self, member: Member, code: int, reason: str) -> None:
+        """Close `member` and take it out of its room.
+
+        Its leave notice may fill other outboxes and drop those members in turn: they wait in a
+        queue and are dropped one after another, never by recursion (a cascade can be long).
+        """
         if member.dropped:
             return
-        member.drop(code, reason)
-        self.leave(member, reason)
+        member.dropped = reason
+        self._to_drop.append((member, code, reason))
+        if len(self._to_drop) > 1:
+            return  # an earlier drop is working through the queue
+        while self._to_drop:
+            dropped, dropped_code, why = self._to_drop[0]
+            dropped.drop(dropped_code, why)
+            self.leave(dropped, why)
+            self._to_drop.popleft()
 
     def close_all(self, code: int, reason: str) -> None:
         """Close every connection (the server is stopping); each handler then ends as its client answers."""
@@ -189,11 +213,11 @@ class Hub:
 
     def _fan_out(self, sender: Member, framed: bytes) -> None:
         """Queue a frame for every other member of the sender's room; one that is not reading is dropped."""
-        # >>> lab 4 · Hub._fan_out: offer the frame to each other member of the room; drop one whose outbox is full
+        # >>> lab 4 · Hub._fan_out: offer it to each other member (loop over a copy); full: drop(m, 1008, "not reading")
         for member in list(self.rooms.get(sender.room, ())):
             if member is not sender and not member.offer(framed):
-                waiting = self.settings.ws_queue_messages
-                self.drop(member, POLICY_VIOLATION, f"not reading: {waiting} messages were waiting for it")
+                waiting = f"{member.outbox.qsize()} messages, {member.queued_bytes} bytes"
+                self.drop(member, POLICY_VIOLATION, f"not reading: {waiting} were waiting for it")
         # <<< lab 4
 
     def _envelope(self, sender: Member, kind: str, **fields: str) -> str:

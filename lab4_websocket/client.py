@@ -50,7 +50,9 @@ def default_target() -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog=f"python -m {__package__}.client", description="Call the users.v1.UserService.")
+    root = argparse.ArgumentParser(
+        prog=f"python -m {__package__}.client", description="Call the users.v1.UserService, or chat in a room (chat)."
+    )
     root.add_argument("--target", default=default_target(), help="host:port (default: HOST:GRPC_PORT, %(default)s)")
     root.add_argument("--timeout", type=float, default=5.0, help="deadline of each call in seconds (default 5)")
     root.add_argument("--email", dest="login_email", help="log in as this user first (with --password)")

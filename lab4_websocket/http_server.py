@@ -65,12 +65,17 @@ BODY_STALL_SECONDS = 10
 LINGER_SECONDS = 2
 # Connections open at once; each idle one costs a buffer and a file descriptor.
 MAX_CONNECTIONS = 1000
+# Seconds the server stops accepting when it has no file descriptor (or memory) left for a connection.
+ACCEPT_PAUSE_SECONDS = 0.5
 # A request head larger than this is refused with 431.
 MAX_HEAD_BYTES = 64 * 1024
 # How much of a request an error that the server writes itself quotes back.
 MAX_DETAIL_CHARACTERS = 200
-# A request head that asks to switch the connection to WebSocket.
-WEBSOCKET_UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+# A WebSocket handshake: a GET of /ws asking to upgrade the connection to WebSocket, without a body.
+WEBSOCKET_PATH = re.compile(rb"GET /ws[?# ]")
+UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+CONNECTION_UPGRADE = re.compile(rb"^connection:[^\n]*\bupgrade\b", re.IGNORECASE | re.MULTILINE)
+BODY = re.compile(rb"^(content-length|transfer-encoding):", re.IGNORECASE | re.MULTILINE)
 
 
 def serve(
@@ -205,12 +210,27 @@ class _Worker(ThreadWorker):
         except (BlockingIOError, ConnectionAbortedError):
             return
         except OSError as exc:  # out of file descriptors or memory: refuse this one, keep serving
-            log.warning("cannot accept a connection now: %s", exc.strerror)
+            self._pause_accepting(exc)
             return
         self.nr_conns += 1
         conn = TConn(self.cfg, sock, client, listener.getsockname())
         conn.parser = gunicorn.http.get_parser(self.cfg, sock, client)
         self._collect_head(conn)
+
+    _accept_paused_until = 0.0
+
+    def _pause_accepting(self, exc: OSError) -> None:
+        """Stop accepting for a moment: the listener stays readable, and retrying at once would spin."""
+        now = time.monotonic()
+        if now >= self._accept_paused_until:  # one line per pause, not one per attempt
+            log.warning("cannot accept connections for %.1f s: %s", ACCEPT_PAUSE_SECONDS, exc.strerror)
+        self._accept_paused_until = now + ACCEPT_PAUSE_SECONDS
+        self.set_accept_enabled(False)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        if enabled and time.monotonic() < self._accept_paused_until:
+            return  # still paused; the main loop asks again at least once a second
+        super().set_accept_enabled(enabled)
 
     def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
         """A kept-alive connection's next request head is collected the same way."""
@@ -245,7 +265,7 @@ class _Worker(ThreadWorker):
             self.nr_conns -= 1
             conn.close()
             return
-        if WEBSOCKET_UPGRADE.search(conn.head):
+        if is_websocket_handshake(bytes(conn.head)):
             self._upgrade(conn)
             return
         conn.parser.unreader.unread(bytes(conn.head))
@@ -257,7 +277,7 @@ class _Worker(ThreadWorker):
         self.nr_conns -= 1  # from now on the WebSocket server counts it
         conn.data_ready = True
         if not self.app.websockets.adopt(conn, bytes(conn.head), self.handle):
-            limit = self.app.settings.ws_max_connections
+            limit = self.app.websockets.limit
             log.warning("refused a WebSocket connection: %d are open, or the server is stopping", limit)
             write_problem(conn.sock, 503, "Service Unavailable", "no room for another WebSocket connection now")
             conn.close()
@@ -305,6 +325,17 @@ class _Worker(ThreadWorker):
             return False  # close: the body was never read
         conn.sock.settimeout(BODY_STALL_SECONDS)  # a body that stops arriving ends the request (408)
         return super().handle_request(req, conn)
+
+
+def is_websocket_handshake(received: bytes) -> bool:
+    """Lab 4: whether the first request head received is a WebSocket handshake for /ws.
+
+    Only those go to the WebSocket server: any other request, with or without an Upgrade header,
+    is served by the pool as usual (the WebSocket server's thread must only ever wait, never work).
+    """
+    head = re.split(rb"\r?\n\r?\n", received, maxsplit=1)[0]
+    upgrade = UPGRADE.search(head) and CONNECTION_UPGRADE.search(head)
+    return bool(WEBSOCKET_PATH.match(head) and upgrade and not BODY.search(head))
 
 
 def _content_length(req: Request) -> int | None:

@@ -38,16 +38,19 @@ class Settings:
     jwt_ttl_seconds: int = 900
     # The first admin: the user who registers with this email gets the admin role (empty: nobody does).
     admin_email: str = ""
-    # Lab 4: WebSocket connections open at once (each costs two greenlets and a file descriptor).
+    # Lab 4: WebSocket connections open at once (each costs three greenlets and a file descriptor).
     ws_max_connections: int = 10_000
     # Connections one user may hold at once (tabs, devices): one account cannot take every place.
     ws_connections_per_user: int = 32
     # The largest message a client may send (text or binary); a larger one closes the connection (1009).
     ws_max_message_bytes: int = 1024 * 1024
-    # Messages waiting to be sent to one connection; a client that falls this far behind is dropped.
+    # Messages, and bytes, waiting to be sent to one connection; a client that falls this far behind is dropped.
     ws_queue_messages: int = 256
+    ws_queue_bytes: int = 8 * 1024 * 1024
     # A client may send this many messages a second on average, in bursts of up to twice as many.
     ws_messages_per_second: float = 20.0
+    # Frames of any kind (pings and fragments too) a client may send a second, in bursts of five times as many.
+    ws_frames_per_second: float = 100.0
     # Seconds between the server's pings; a client that has not answered one by the next is dropped.
     ws_ping_seconds: int = 25
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 import socket
 import threading
 from collections.abc import Callable
@@ -30,7 +31,7 @@ import gevent.socket
 import gunicorn.http
 from gunicorn.workers.gthread import TConn
 
-from .chat import Hub
+from .chat import Allowance, Hub
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,24 @@ log = logging.getLogger(__name__)
 Handle = Callable[[TConn], Any]
 
 
-class SendAll:
-    """A connection's socket as simple-websocket and the hub see it: `send` sends everything, one sender at a time.
+class Connection:
+    """A connection's socket as simple-websocket and the chat see it.
 
-    simple-websocket ignores what `send` returns: a blocking socket sends all anyway, but a gevent
-    socket may send part of a large frame and return. Two greenlets write to a connection (its
-    writer sends messages, its reader answers pings and closes): the lock keeps their frames whole.
+    - `send` sends everything, one sender at a time. simple-websocket ignores what `send` returns:
+      a blocking socket sends all anyway, but a gevent socket may send part of a large frame and
+      return. Two greenlets write to a connection (its writer sends messages, its reader answers
+      pings and closes): the lock keeps their frames whole.
+    - `recv` counts the frames the client sends (pings and fragments too, which the message
+      allowance never sees) and ends the connection of a client that sends too many: each costs the
+      one thread every connection shares.
     """
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, frames_per_second: float) -> None:
         self._sock = sock
         self._lock = gevent.lock.Semaphore()
+        self._frames = FrameCounter()
+        self._allowance = Allowance(frames_per_second, 5 * frames_per_second)
+        self.violation = ""  # why the connection was cut here, once it has been
 
     def send(self, data: bytes) -> int:
         with self._lock:
@@ -58,8 +66,76 @@ class SendAll:
                 self._sock.sendall(memoryview(data)[sent:])
         return len(data)
 
+    def recv(self, size: int) -> bytes:
+        data = self._sock.recv(size)
+        for _ in range(self._frames.feed(data)):
+            if not self._allowance.take():
+                rate = self._allowance.rate
+                self.violation = f"sent more than {rate:g} frames a second (pings and fragments count)"
+                raise ConnectionAbortedError(self.violation)  # simple-websocket's reader ends the connection
+        return data
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
+
+
+class FrameCounter:
+    """Counts the frames in the bytes a client sends, from their headers alone (RFC 6455, 5.2)."""
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._skip = 0  # payload bytes of the current frame still to come
+
+    def feed(self, data: bytes) -> int:
+        """The number of frames whose header ends in `data`."""
+        frames, i = 0, 0
+        while i < len(data):
+            if self._skip:
+                step = min(self._skip, len(data) - i)
+                self._skip, i = self._skip - step, i + step
+                continue
+            need = _header_size(self._head)
+            while len(self._head) < need and i < len(data):
+                take = need - len(self._head)
+                self._head, i = self._head + data[i : i + take], i + take
+                need = _header_size(self._head)
+            if len(self._head) < need:
+                break
+            frames += 1
+            self._skip, self._head = _payload_size(self._head), b""
+        return frames
+
+
+def _header_size(head: bytes) -> int:
+    """How long a frame's header is, as far as `head` (its first bytes) tells."""
+    if len(head) < 2:
+        return 2
+    extended = {126: 2, 127: 8}.get(head[1] & 0x7F, 0)
+    return 2 + extended + (4 if head[1] & 0x80 else 0)
+
+
+def _payload_size(head: bytes) -> int:
+    length = head[1] & 0x7F
+    if length == 126:
+        return int.from_bytes(head[2:4], "big")
+    if length == 127:
+        return int.from_bytes(head[2:10], "big")
+    return length
+
+
+def connection_limit(settings: Settings, reserved_files: int) -> int:
+    """How many WebSocket connections the process can hold: `ws_max_connections`, or fewer file descriptors allow.
+
+    Each connection is a file descriptor. The soft limit is raised to the hard one (a process may);
+    what is left after the HTTP server's `reserved_files` is the WebSocket server's.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    if soft == resource.RLIM_INFINITY:
+        return settings.ws_max_connections
+    return max(0, min(settings.ws_max_connections, soft - reserved_files))
 
 
 class Greenlet(gevent.Greenlet):
@@ -103,9 +179,11 @@ class WebSocketServer:
 
     name = "WebSocket server"
 
-    def __init__(self, settings: Settings, hub: Hub) -> None:
+    def __init__(self, settings: Settings, hub: Hub, reserved_files: int) -> None:
         self.settings = settings
         self.hub = hub
+        self.reserved_files = reserved_files  # file descriptors the HTTP server may need
+        self.limit = settings.ws_max_connections
         self._thread = threading.Thread(target=self._run, name="websockets", daemon=True)
         self._loop: Any = None
         self._ready = threading.Event()
@@ -115,9 +193,12 @@ class WebSocketServer:
         self._done: gevent.event.Event | None = None
 
     def start(self) -> None:
+        self.limit = connection_limit(self.settings, self.reserved_files)
         self._thread.start()
         self._ready.wait()
-        log.info("WebSocket server ready: up to %d connections", self.settings.ws_max_connections)
+        if self.limit < self.settings.ws_max_connections:
+            log.warning("only %d WebSocket connections: the process may open few files (ulimit -n)", self.limit)
+        log.info("WebSocket server ready: up to %d connections", self.limit)
 
     def begin_stop(self, grace: float) -> None:
         """Refuse new connections; tell every open one the server is going away (close 1001)."""
@@ -134,7 +215,7 @@ class WebSocketServer:
         Called from the HTTP server's main loop: it must return at once.
         """
         with self._count_lock:
-            if self._stopping or self._loop is None or self._open >= self.settings.ws_max_connections:
+            if self._stopping or self._loop is None or self._open >= self.limit:
                 return False
             self._open += 1
         self._loop.run_callback_threadsafe(gevent.spawn, self._serve, conn, head, handle)

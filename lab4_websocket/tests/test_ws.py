@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -242,7 +243,7 @@ def test_a_flood_from_one_client_closes_it_with_1008(chat, shared_lab) -> None:
     name = room()
     flooder, witness, sender = chat(name), chat(name, max_queue=None), chat(name)
     try:
-        for i in range(500):
+        for i in range(200):
             flooder.send(f"flood {i}")
     except ConnectionClosed:
         pass
@@ -302,10 +303,82 @@ def test_a_client_that_never_reads_is_dropped_and_the_room_goes_on(chat, rest_ur
         if "not reading" in shared_lab.log():
             dropped_at = round_
             break
-    assert log_says(shared_lab, "not reading: 256 messages were waiting for it (close 1008)"), dropped_at
+    assert log_says(shared_lab, "were waiting for it (close 1008)"), dropped_at
     senders[0].send("the room goes on")
     assert next_of(witness, "message")["text"] == "the room goes on"
     sleeper.close()
+    assert "Traceback" not in shared_lab.log()
+
+
+def test_many_clients_that_never_read_are_dropped_one_after_another(chat, rest_url: str, shared_lab) -> None:
+    """Each drop's leave notice fills the next sleeper's outbox: a cascade, handled without recursion or a crash."""
+    name = room()
+    sleepers = [raw_client(rest_url, name, login(rest_url, "sleeper"), receive_buffer=4096) for _ in range(40)]
+    witness = chat(name, max_queue=None, max_size=None)
+    senders = [chat(name, max_queue=None, max_size=None) for _ in range(2)]
+    chunk = os.urandom(256 * 1024)
+    for _ in range(40):  # 20 MiB, each sender within its burst: more than an outbox (8 MiB) and buffers hold
+        for sender in senders:
+            sender.send(chunk)
+    for _ in sleepers:
+        next_of(witness, "leave")
+    senders[0].send("everyone left is still here")
+    assert text_arrives(witness, "everyone left is still here")
+    assert "Traceback" not in shared_lab.log()
+    for sleeper in sleepers:
+        sleeper.close()
+
+
+def test_a_text_over_the_limit_in_bytes_closes_with_1009(chat) -> None:
+    """The limit is in bytes: a million four-byte emoji is 4 MiB, though it is a million characters."""
+    name = room()
+    big, witness, sender = chat(name), chat(name, max_size=None), chat(name)
+    big.send("\U0001f600" * (1024 * 1024 // 4 + 1))
+    assert closed_with(big) == 1009
+    sender.send("still here")
+    assert text_arrives(witness, "still here")
+
+
+def test_a_flood_of_pings_is_cut(chat, shared_lab) -> None:
+    """Pings never reach the relay's allowance, but each costs the thread every connection shares."""
+    flooder = chat(room())
+    try:
+        for _ in range(1000):
+            flooder.ping()
+    except ConnectionClosed:
+        pass
+    with pytest.raises(ConnectionClosed):
+        flooder.recv(timeout=WAIT)
+    assert log_says(shared_lab, "frames a second (pings and fragments count)")
+
+
+def test_a_handshake_for_another_address_is_refused_by_the_pool(rest_url: str) -> None:
+    """Only GET /ws handshakes reach the WebSocket server; an Upgrade header elsewhere is a bad request."""
+    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
+    reply = requests.get(f"{rest_url}/healthz", headers=upgrade, timeout=5)
+    assert reply.status_code == 400 and "only /ws speaks WebSocket" in reply.json()["detail"]
+    login_body = {"email": "nobody@chat.example", "password": PASSWORD}
+    reply = requests.post(f"{rest_url}/auth/login", json=login_body, headers=upgrade, timeout=5)
+    assert reply.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("request_line", "key"),
+    [
+        ("GET /ws HTTP/1.0", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("GET /ws HTTP/1.1", "!!!notbase64!!!"),
+        ("GET /ws HTTP/1.1", "YQ=="),
+    ],
+)
+def test_a_handshake_that_breaks_rfc_6455_is_400(rest_url: str, request_line: str, key: str) -> None:
+    host, port = rest_url.removeprefix("http://").rsplit(":", 1)
+    token = login(rest_url, "sloppy")
+    with socket.create_connection((host, int(port)), timeout=WAIT) as sock:
+        sock.sendall(
+            f"{request_line}\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        assert sock.recv(64).split(b"\r\n")[0].split(b" ")[1] == b"400"
 
 
 def test_one_user_cannot_take_every_connection(chat, rest_url: str) -> None:
@@ -315,6 +388,33 @@ def test_one_user_cannot_take_every_connection(chat, rest_url: str) -> None:
     with pytest.raises(InvalidStatus) as refused:
         connect(ws_url(rest_url, room()), additional_headers={"Authorization": f"Bearer {token}"})
     assert refused.value.response.status_code == 429
+
+
+@pytest.fixture
+def few_files_lab(tmp_path) -> Iterator[harness.LabProcess]:
+    """A lab that may open 1,200 files: the HTTP server keeps 1,100, so 100 are left for WebSocket connections."""
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\nulimit -n 1200\nexec {sys.executable} \"$@\"\n")
+    python.chmod(0o755)
+    lab = harness.start(LAB, python=str(python))
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+def test_websocket_connections_stop_where_file_descriptors_run_out(few_files_lab: harness.LabProcess) -> None:
+    url = few_files_lab.http_url
+    tokens = [login(url, "many") for _ in range(4)]
+    with ExitStack() as stack:
+        for i in range(100):
+            headers = {"Authorization": f"Bearer {tokens[i // 30]}"}
+            stack.enter_context(connect(ws_url(url, "full"), additional_headers=headers, open_timeout=WAIT))
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ws_url(url, "full"), additional_headers={"Authorization": f"Bearer {tokens[3]}"})
+        assert refused.value.response.status_code == 503
+        assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    assert "only 100 WebSocket connections" in few_files_lab.log()
 
 
 @pytest.fixture
