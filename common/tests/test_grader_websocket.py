@@ -1,9 +1,10 @@
 """Lab 4's chat is graded: each WebSocket requirement catches the bug it is about and nothing else, every
 wait is bounded, and the chat's requirements belong to lab 4 only.
 
-There is no independent minimal chat here (it would need lab 3's users, passwords and tokens
-first), so the broken variants are copies of the reference lab, each with one bug a student might
-write patched into its hub (chat.py), started from a folder of their own. Only the WebSocket
+A whole minimal chat would need lab 3's users, passwords and tokens first, so the broken variants
+are copies of the reference lab, each with one bug a student might write patched into its hub
+(chat.py), started from a folder of their own. (TinyChat, below, is a chat without lab 3: the
+checks that only relay run against it with users of its own.) Only the WebSocket
 requirements are graded, in this process: the REST and gRPC ones never reach the hub, and lab 4's
 generated gRPC code cannot be imported beside lab 2's, which test_grader.py loads (one proto file
 name per process).
@@ -15,17 +16,22 @@ import base64
 import contextlib
 import hashlib
 import json
+import queue
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
 from common import harness
@@ -137,9 +143,9 @@ def announce_forever(connection: ServerConnection) -> None:
 
 
 @contextmanager
-def chat_server(handler) -> Iterator[str]:
+def chat_server(handler, **options) -> Iterator[str]:
     """A WebSocket server on 127.0.0.1 that accepts every handshake and runs `handler`; yields its http:// URL."""
-    with serve(handler, "127.0.0.1", 0) as server:
+    with serve(handler, "127.0.0.1", 0, **options) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -242,6 +248,146 @@ def test_a_send_the_server_never_reads_fails_after_one_timeout():
             assert seconds(send_into_a_full_buffer) < TIMEOUT + 1
 
 
+# --- frames of types the contract does not know, and a close right after the upgrade -----------------
+
+
+class TinyChat:
+    """A chat after the contract in a few lines (rooms, the envelope, notices, no echo), with frames of its own.
+
+    Like a lab with the exercises done, it greets each newcomer with a `members` frame first, and
+    sends the others of the room a `direct` frame before each message it relays: types the grader
+    does not know and must read past. A client is a member of its room before its handshake's 101
+    goes out (what the grader's checks count on), its frames queued in an outbox until its handler
+    writes them. Its users are the chatters it makes (it stands in for ws.chatter: no REST, no lab 3).
+    """
+
+    def __init__(self) -> None:
+        self.users: dict[str, ws.Chatter] = {}
+        self.rooms: dict[str, dict[ServerConnection, queue.SimpleQueue]] = defaultdict(dict)
+        self.lock = threading.Lock()
+
+    def chatter(self, ctx: Context, name: str) -> ws.Chatter:
+        who = ws.Chatter(str(len(self.users) + 1), f"{name} {ctx.token()}", f"token-{ctx.token()}")
+        self.users[who.token] = who
+        return who
+
+    @staticmethod
+    def room_of(connection: ServerConnection) -> str:
+        return parse_qs(urlsplit(connection.request.path).query).get("room", ["lobby"])[0]
+
+    def envelope(self, connection: ServerConnection, kind: str, **fields: object) -> str:
+        who = self.users[connection.request.headers["Authorization"].removeprefix("Bearer ")]
+        moment = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return json.dumps(
+            {"type": kind, "room": self.room_of(connection), "sender": who.user_id, "name": who.name, "time": moment}
+            | fields
+        )
+
+    def to_others(self, connection: ServerConnection, *frames: str | bytes) -> None:
+        with self.lock:
+            for member, outbox in self.rooms[self.room_of(connection)].items():
+                for each in frames if member is not connection else ():
+                    outbox.put(each)
+
+    def admit(self, connection: ServerConnection, request, response) -> None:
+        """Before the 101 goes out: a member of its room, its first frame the room's members."""
+        outbox: queue.SimpleQueue = queue.SimpleQueue()
+        room = self.room_of(connection)
+        outbox.put(json.dumps({"type": "members", "room": room, "members": []}))
+        with self.lock:
+            self.rooms[room][connection] = outbox
+            members = len(self.rooms[room])
+        self.to_others(connection, self.envelope(connection, "join", members=members))
+
+    @staticmethod
+    def write(connection: ServerConnection, outbox: queue.SimpleQueue) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            for each in iter(outbox.get, None):
+                connection.send(each)
+
+    def handle(self, connection: ServerConnection) -> None:
+        room = self.room_of(connection)
+        outbox = self.rooms[room][connection]
+        writer = threading.Thread(target=self.write, args=(connection, outbox), daemon=True)
+        writer.start()
+        try:
+            for message in connection:
+                relayed = message if isinstance(message, bytes) else self.envelope(connection, "message", text=message)
+                self.to_others(connection, self.envelope(connection, "direct", to="0", text="psst"), relayed)
+        finally:
+            with self.lock:
+                del self.rooms[room][connection]
+                members = len(self.rooms[room])
+            outbox.put(None)
+            self.to_others(connection, self.envelope(connection, "leave", members=members))
+            writer.join()
+
+
+@pytest.fixture
+def tiny_chat(monkeypatch) -> Iterator[str]:
+    """A TinyChat's http:// URL; the checks' users are its own."""
+    chat = TinyChat()
+    monkeypatch.setattr(ws, "chatter", chat.chatter)
+    with chat_server(chat.handle, process_response=chat.admit) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    "check",
+    [ws.text_relay, ws.binary_relay, ws.no_echo, ws.rooms_apart, ws.many_clients, ws.join_and_leave],
+    ids=["WS-TEXT", "WS-BINARY", "WS-NO-ECHO", "WS-ROOMS", "WS-MANY-CLIENTS", "WS-JOIN-LEAVE"],
+)
+def test_frames_of_types_the_contract_does_not_know_are_read_past(tiny_chat, check):
+    check(context(tiny_chat))
+
+
+def test_a_frame_of_another_room_is_never_read_past_whatever_its_type():
+    def members_of_another_room_first(connection: ServerConnection) -> None:
+        connection.send(json.dumps({"type": "members", "room": "elsewhere", "members": []}))
+        connection.send(json.dumps({"type": "members", "room": "r", "members": []}))
+        say_nothing(connection)
+
+    with chat_server(members_of_another_room_first) as url:
+        ctx = context(url)
+        with ws.join(ctx, ADA, "r") as connection:
+            frame = ws.next_relayed(connection, ctx, "r", "Ada joined room r", "waiting for a message")
+            assert ws.field(frame, "room") == "elsewhere"
+
+
+def test_a_wait_that_read_past_frames_shows_the_last_one():
+    def only_a_mistyped_envelope(connection: ServerConnection) -> None:
+        connection.send(json.dumps({**ENVELOPE, "type": "msg"}))
+        say_nothing(connection)
+
+    with chat_server(only_a_mistyped_envelope) as url:
+        ctx = context(url)
+        with ws.join(ctx, ADA, "r") as connection, pytest.raises(CheckFailed) as failed:
+            ws.next_relayed(connection, ctx, "r", "Ada said hi", "Bob should answer")
+    assert failed.value.exchange is not None
+    assert "read past 1, the last a text frame" in failed.value.exchange.got and '"msg"' in failed.value.exchange.got
+
+
+def test_a_connection_closed_right_after_the_upgrade_shows_the_servers_close_reason(monkeypatch):
+    """A starter whose connect is not written: the 101, then at once a close 1011 that says so (and no pong)."""
+    reason = "not written yet: lab 4 · connect"
+
+    def upgrade_and_close(connection: socket.socket) -> None:
+        upgrade_and_stop_reading(connection)
+        payload = (1011).to_bytes(2, "big") + reason.encode()
+        connection.sendall(bytes([0x88, len(payload)]) + payload)
+        time.sleep(TIMEOUT / 2)  # the client reads the close, answers it; then the TCP connection ends
+        connection.close()
+
+    monkeypatch.setattr(ws, "chatter", lambda ctx, name: ADA)
+    with (
+        tcp_server(upgrade_and_close) as url,
+        pytest.raises(CheckFailed, match="closed right after the upgrade") as failed,
+    ):
+        ws.connects(context(url))
+    assert failed.value.exchange is not None
+    assert failed.value.exchange.got == f"close 1011 ({reason})"
+
+
 # --- broken variants of the reference lab -----------------------------------------------------------
 
 # Each variant: the replacements made in a copy of lab4_websocket/chat.py, the requirements that must
@@ -270,6 +416,23 @@ VARIANTS = {
             )
         ],
         {"WS-ROOMS"},
+        set(),
+    ),
+    # Not a bug: frames of types the contract does not know (an exercise's members and direct) are read past.
+    "unknown-types": (
+        [
+            (
+                'self._announce(member, "join")',
+                'member.offer(frame(json.dumps({"type": "members", "room": room, "members": []})))\n'
+                '        self._announce(member, "join")',
+            ),
+            (
+                "self._fan_out(sender, frame(message))",
+                'self._fan_out(sender, frame(json.dumps({"type": "direct", "room": sender.room, "to": "0"})))\n'
+                "        self._fan_out(sender, frame(message))",
+            ),
+        ],
+        set(),
         set(),
     ),
 }
