@@ -37,9 +37,14 @@ class Accounts:
         self._own: str | None = None
 
     def registered(self, user_id: str, email: str) -> None:
+        """Log the new user in at once: later, racing updates may have changed its email in an order unknown here."""
+        token = self._login(email, PASSWORD)
         with self._lock:
             self._emails[str(user_id)] = email
-            self._tokens.pop(str(user_id), None)
+            if token:
+                self._tokens[str(user_id)] = token
+            else:
+                self._tokens.pop(str(user_id), None)
 
     def renamed(self, user_id: str, email: str) -> None:
         with self._lock:
