@@ -6,12 +6,13 @@
 #   ./run_all.sh test               the linter, then common/ and each lab's tests, each in its own process
 #   ./run_all.sh test lab2 [ARGS]   one lab's tests (or common's); ARGS go to pytest
 #   ./run_all.sh test --quick       the same without the slow tests (it lists what it skipped)
-#   ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT]
+#   ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT] [--notifier-url URL]
 #                                   grade a running implementation, in any language (docs/contract.md)
 #   ./run_all.sh starter LAB DIR    write a starter of the lab: its parts to write are TODOs
 #   ./run_all.sh check LAB N        check exercise N of the lab's README against your lab (no N: list them)
 #   ./run_all.sh bench [ARGS]       the REST vs gRPC study of lab 2: writes docs/rest-vs-grpc.md
 #   ./run_all.sh bench lab4 [ARGS]  lab 4's WebSocket benchmark: clients, latency, memory (prints a table)
+#   ./run_all.sh bench lab5 [ARGS]  lab 5's pipeline benchmark: registrations/s end to end, notification delay
 #   ./run_all.sh new labN_name      make the next lab, a copy of the last one (see common/lessons.py)
 #   ./run_all.sh generate LAB       regenerate a lab's gRPC code after editing its .proto
 #
@@ -156,6 +157,11 @@ main() {
                    shift; install lab4_websocket/requirements.txt
                    step "bench: lab 4's WebSocket benchmark (python -m lab4_websocket.bench $*)"
                    "$PY" -m lab4_websocket.bench "$@"
+               elif [ "${1:-}" = lab5 ] || [ "${1:-}" = lab5_broker ]; then
+                   shift; install lab5_broker/requirements.txt lab5_broker/bench/requirements.txt
+                   command -v wrk >/dev/null || die "lab 5's benchmark registers users with wrk. Install it (Debian/Ubuntu: sudo apt-get install wrk)."
+                   step "bench: lab 5's pipeline benchmark (python -m lab5_broker.bench $*)"
+                   "$PY" -m lab5_broker.bench "$@"
                else
                    install lab2_grpc/requirements.txt lab2_grpc/bench/requirements.txt
                    step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"

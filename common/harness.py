@@ -6,8 +6,11 @@ which the pytest plugin attaches to any test that fails while the process runs.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +85,7 @@ class LabProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes]
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run once the process has stopped
 
     @property
     def host(self) -> str:
@@ -118,6 +122,8 @@ class LabProcess:
         status = stop_process(self.process, signum, timeout)
         if self in RUNNING:
             RUNNING.remove(self)
+        while self.cleanups:
+            self.cleanups.pop()()
         return status
 
 
@@ -127,23 +133,59 @@ def start(
     ready_timeout: float = 30.0,
     python: str = sys.executable,
     cwd: Path = ROOT,
+    ready_port: str = "HTTP_PORT",
 ) -> LabProcess:
-    """Start ``python -m module`` with HOST and free HTTP_PORT / GRPC_PORT, and wait for /healthz."""
+    """Start ``python -m module`` with HOST and free HTTP_PORT / GRPC_PORT, and wait for /healthz.
+
+    `ready_port` names the port whose /healthz says the process is ready (lab 5's notifier: NOTIFIER_HTTP_PORT).
+    """
     env = os.environ.copy()
     env.update(HOST="127.0.0.1", HTTP_PORT=str(free_port()), GRPC_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    # From lab 5 a second service, the notifier, has an HTTP port of its own (labs 1-4 ignore it).
+    env["NOTIFIER_HTTP_PORT"] = str(free_port())
     # From lab 3 the service signs tokens with JWT_SECRET and refuses to start without one: each
     # started process gets a fresh random key, as a deployment injects one (labs 1-2 ignore it).
     env.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
     env.update(extra_env or {})
+    cleanups = _scratch_broker_and_record(module, env)
     log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
     log_dir.mkdir(parents=True, exist_ok=True)
     fd, log_path = tempfile.mkstemp(prefix=f"{module}-", suffix=".log", dir=log_dir)
     with open(fd, "wb") as log_file:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([python, "-m", module], cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    lab = LabProcess(module, env, Path(log_path), process)
+    lab = LabProcess(module, env, Path(log_path), process, cleanups)
     RUNNING.append(lab)
-    lab.wait_until(lambda: http_ok(f"{lab.http_url}/healthz"), ready_timeout)
+    ready_url = f"{lab.http_url.rsplit(':', 1)[0]}:{env[ready_port]}/healthz"
+    lab.wait_until(lambda: http_ok(ready_url), ready_timeout)
     return lab
+
+
+def _scratch_broker_and_record(module: str, env: dict[str, str]) -> list[Callable[[], None]]:
+    """From lab 5 a lab declares exchanges and queues on the machine's RabbitMQ and keeps the notifier's
+    record in a file. Unless the caller chose them, a started process gets names (BROKER_PREFIX) and a
+    record (NOTIFIER_DB) of its own, and both are deleted once it stops: the machine stays as it was
+    found (labs 1-4 ignore both variables). Returns what to run after the stop."""
+    cleanups: list[Callable[[], None]] = []
+    if "NOTIFIER_DB" not in env:
+        folder = tempfile.mkdtemp(prefix=f"{module}-record-")
+        env["NOTIFIER_DB"] = str(Path(folder) / "notifier.sqlite3")
+        cleanups.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+    if "BROKER_PREFIX" not in env:
+        env["BROKER_PREFIX"] = f"test-{secrets.token_hex(4)}"
+        cleanups.append(lambda: delete_broker_names(module.split(".")[0], env))
+    return cleanups
+
+
+def delete_broker_names(package: str, env: dict[str, str]) -> None:
+    """Delete what the lab `package` declared on RabbitMQ under env's BROKER_PREFIX, with its own code
+    (its rabbitmq.delete_names); nothing for a lab without one, or when RabbitMQ is not there."""
+    try:
+        rabbitmq = importlib.import_module(f"{package}.rabbitmq")
+        settings = importlib.import_module(f"{package}.settings")
+    except ImportError:
+        return
+    with contextlib.suppress(Exception):  # a broker that is gone has nothing of ours to delete
+        rabbitmq.delete_names(settings.load(env, service="notifier"))
 
 
 @contextmanager

@@ -2,14 +2,23 @@
 
 The lab is started exactly as a student starts it (``python -m LAB`` from the course folder) on
 free ports, so the check sees the student's current code, and stopped by its PID afterwards.
+
+A check talks to the lab through the lab's own addresses: REST, gRPC and, from lab 5, the
+notifier's HTTP port (NOTIFIER_HTTP_PORT). A few checks also need something around the lab that
+the lab talks to: lab 5's mail server, or its broker behind a connection the check can cut. Such a
+check is marked with `surrounded_by`: its surroundings start before the lab (their environment
+variables point the lab at them), the check receives them as a second argument, and they stop
+after the lab.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from common import harness
 from common.grader import CheckFailed, Context
@@ -23,6 +32,31 @@ if TYPE_CHECKING:
 
 INDENT = " " * 6
 LOG_TAIL_LINES = 20
+
+
+class Surroundings(Protocol):
+    """What a check needs around the lab beside its ports, entered before the lab starts and left after it stops."""
+
+    env: dict[str, str]  # added to the lab's environment: where to find them
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def surrounded_by(make: Callable[[], Surroundings]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a check (below its @exercise) as run inside `make()`; it is called with (ctx, surroundings)."""
+
+    def mark(check: Callable[..., None]) -> Callable[..., None]:
+        check.surroundings = make  # type: ignore[attr-defined]
+        return check
+
+    return mark
+
+
+def surroundings_of(exercise: Exercise) -> contextlib.AbstractContextManager[Any]:
+    make = getattr(exercise.check, "surroundings", None)
+    return make() if make is not None else contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -41,19 +75,20 @@ def failed(exercise: Exercise, reason: str, *evidence: str) -> Outcome:
 
 
 def run(lab: Lab, exercise: Exercise, cwd: Path, timeout: float = 5.0) -> Outcome:
-    """Start the lab from `cwd`, run the exercise's check against it, stop the lab."""
-    try:
-        process = harness.start(lab.name, cwd=cwd)
-    except harness.LabFailedToStart as exc:
-        head, _, log = str(exc).partition("\n")
-        tail = log.strip().splitlines()[-LOG_TAIL_LINES:]
-        return failed(exercise, f"the lab did not start ({head.rstrip(':')}); the end of its log:", *tail)
-    try:
-        if "grpc" in lab.protocols:
-            process.wait_until(lambda: harness.port_open(int(process.env["GRPC_PORT"])))
-        outcome = _check(lab, exercise, process, cwd, timeout)
-    finally:
-        process.stop()
+    """Start the lab from `cwd` (inside the check's surroundings, if it has any), run the check, stop the lab."""
+    with surroundings_of(exercise) as around:
+        try:
+            process = harness.start(lab.name, around.env if around is not None else None, cwd=cwd)
+        except harness.LabFailedToStart as exc:
+            head, _, log = str(exc).partition("\n")
+            tail = log.strip().splitlines()[-LOG_TAIL_LINES:]
+            return failed(exercise, f"the lab did not start ({head.rstrip(':')}); the end of its log:", *tail)
+        try:
+            if "grpc" in lab.protocols:
+                process.wait_until(lambda: harness.port_open(int(process.env["GRPC_PORT"])))
+            outcome = _check(lab, exercise, process, cwd, timeout, around)
+        finally:
+            process.stop()
     if outcome.passed:
         process.log_path.unlink(missing_ok=True)
         return outcome
@@ -61,12 +96,19 @@ def run(lab: Lab, exercise: Exercise, cwd: Path, timeout: float = 5.0) -> Outcom
     return replace(outcome, details=(*outcome.details, f"the lab's log: {process.log_path}"))
 
 
-def _check(lab: Lab, exercise: Exercise, process: harness.LabProcess, cwd: Path, timeout: float) -> Outcome:
+def _check(
+    lab: Lab, exercise: Exercise, process: harness.LabProcess, cwd: Path, timeout: float, around: Surroundings | None
+) -> Outcome:
     ctx = Context(timeout, RestClient(process.http_url, timeout))
     try:
         if "grpc" in lab.protocols:
             ctx.grpc_client = _grpc_client(lab, process, cwd, timeout)
-        exercise.check(ctx)
+        if "notifier" in lab.sides:  # lab 5: the notifier's own HTTP port
+            ctx.notifier_client = RestClient(f"http://{process.host}:{process.env['NOTIFIER_HTTP_PORT']}", timeout)
+        if around is None:
+            exercise.check(ctx)
+        else:
+            exercise.check(ctx, around)
     except CheckFailed as failure:
         evidence = [f"sent: {failure.exchange.sent}", f"got:  {failure.exchange.got}"] if failure.exchange else []
         return failed(exercise, failure.reason, *evidence)
@@ -78,6 +120,8 @@ def _check(lab: Lab, exercise: Exercise, process: harness.LabProcess, cwd: Path,
         ctx.rest.close()
         if ctx.grpc_client is not None:
             ctx.grpc_client.close()
+        if ctx.notifier_client is not None:
+            ctx.notifier_client.close()
     return Outcome(exercise, True)
 
 

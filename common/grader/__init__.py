@@ -6,6 +6,8 @@ holds one Python function per requirement, a runner that bounds every request an
 in time, and the outputs (a report, results.json, JUnit XML, a CSV row per student).
 
     python -m common.grader lab2 --rest-url http://127.0.0.1:8000 --grpc-target 127.0.0.1:50051
+    python -m common.grader lab5 --rest-url http://127.0.0.1:8000 --grpc-target 127.0.0.1:50051 \
+        --notifier-url http://127.0.0.1:8001
 
 Run ``python -m common.grader --help`` for every mode and option.
 
@@ -22,7 +24,8 @@ the decorator below, exactly as the built-in ones in ``checks/`` do::
 
 A check passes unless it raises: CheckFailed (via ``expect``) or AssertionError fail it, any
 other exception marks it "error". ``ctx.rest`` and ``ctx.grpc`` call the service with the run's
-timeout; ``ctx.email()`` gives an address nobody used. Weights change with ``--weights FILE``
+timeout, ``ctx.notifier`` lab 5's notifier (for checks declared with ``feature="notifications"``);
+``ctx.email()`` gives an address nobody used. Weights change with ``--weights FILE``
 (JSON or TOML mapping requirement ids to numbers).
 """
 

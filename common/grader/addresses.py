@@ -20,31 +20,43 @@ class UsageError(ValueError):
 
 @dataclass(frozen=True)
 class Addresses:
-    """Where each protocol of the service under test listens: a base URL and a gRPC HOST:PORT."""
+    """Where each side of the service under test listens: a base URL, a gRPC HOST:PORT, lab 5's notifier URL."""
 
     rest_url: str | None = None
     grpc_target: str | None = None
+    notifier_url: str | None = None
 
-    def for_protocol(self, protocol: str) -> str | None:
-        return {"rest": self.rest_url, "grpc": self.grpc_target}[protocol]
-
-
-OPTION_FOR = {"rest": "--rest-url", "grpc": "--grpc-target"}
-EXAMPLE_FOR = {"rest": "http://127.0.0.1:8000", "grpc": "127.0.0.1:50051"}
+    def of(self, side: str) -> str | None:
+        """The address of one side of the lab ("rest", "grpc" or "notifier"; see labs.py)."""
+        return {"rest": self.rest_url, "grpc": self.grpc_target, "notifier": self.notifier_url}[side]
 
 
-def rest_url(raw: str) -> str:
+OPTION_FOR = {"rest": "--rest-url", "grpc": "--grpc-target", "notifier": "--notifier-url"}
+EXAMPLE_FOR = {"rest": "http://127.0.0.1:8000", "grpc": "127.0.0.1:50051", "notifier": "http://127.0.0.1:8001"}
+
+
+def http_url(raw: str, option: str) -> str:
     """A base URL such as http://127.0.0.1:8000 (a path prefix is kept), without its trailing slash."""
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"--rest-url {raw!r} is not an http:// or https:// URL: write it as http://{raw.strip()}")
+        raise UsageError(f"{option} {raw!r} is not an http:// or https:// URL: write it as http://{raw.strip()}")
     if parts.query or parts.fragment:
-        raise UsageError(f"--rest-url {raw!r}: give the base URL only, without ?query or #fragment")
+        raise UsageError(f"{option} {raw!r}: give the base URL only, without ?query or #fragment")
     try:
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
     except ValueError:
-        raise UsageError(f"--rest-url {raw!r} has a port that is not a number") from None
+        raise UsageError(f"{option} {raw!r} has a port that is not a number") from None
     return raw.strip().rstrip("/")
+
+
+def rest_url(raw: str) -> str:
+    """The REST side's base URL (--rest-url)."""
+    return http_url(raw, OPTION_FOR["rest"])
+
+
+def notifier_url(raw: str) -> str:
+    """Lab 5's notifier: the base URL of its own HTTP port (--notifier-url), e.g. http://127.0.0.1:8001."""
+    return http_url(raw, OPTION_FOR["notifier"])
 
 
 def host_and_port(target: str) -> tuple[str, int]:
@@ -64,13 +76,13 @@ def grpc_target(raw: str) -> str:
     return target
 
 
-def require(protocols: tuple[str, ...], addresses: Addresses, lab_name: str) -> None:
-    """Every protocol of the lab has an address: never fall back to a reference service."""
-    missing = [p for p in protocols if addresses.for_protocol(p) is None]
+def require(sides: tuple[str, ...], addresses: Addresses, lab_name: str) -> None:
+    """Every side of the lab (Lab.sides) has an address, and no other does: never fall back to a reference service."""
+    missing = [side for side in sides if addresses.of(side) is None]
     if missing:
-        options = " and ".join(f"{OPTION_FOR[p]} {EXAMPLE_FOR[p]}" for p in missing)
+        options = " and ".join(f"{OPTION_FOR[side]} {EXAMPLE_FOR[side]}" for side in missing)
         raise UsageError(f"{lab_name} is graded on every address it has: also give {options}")
-    extra = [p for p in OPTION_FOR if p not in protocols and addresses.for_protocol(p) is not None]
+    extra = [side for side in OPTION_FOR if side not in sides and addresses.of(side) is not None]
     if extra:
         raise UsageError(f"{lab_name} has no {extra[0]} side: drop {OPTION_FOR[extra[0]]}")
 
@@ -89,19 +101,29 @@ def _tcp_problem(host: str, port: int, timeout: float) -> str | None:
         return f"cannot connect ({exc.strerror or exc})"
 
 
-def probe_rest(url: str, timeout: float) -> str | None:
-    """None when an HTTP server answers at `url` (any status: /healthz is an extra, not a given)."""
+def probe_http(url: str, timeout: float, path: str) -> str | None:
+    """None when an HTTP server answers GET `path` at `url` (any status: the requirements judge it)."""
     parts = urlsplit(url)
     problem = _tcp_problem(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), timeout)
     if problem:
         return problem
     try:
-        requests.get(f"{url}/users", timeout=timeout)
+        requests.get(f"{url}{path}", timeout=timeout)
     except requests.Timeout:
         return None  # it accepts connections; a hung call is graded (and reported) per requirement
     except requests.RequestException as exc:
         return f"it accepts TCP connections but does not answer HTTP ({type(exc).__name__})"
     return None
+
+
+def probe_rest(url: str, timeout: float) -> str | None:
+    """None when an HTTP server answers at `url` (any status: /healthz is an extra, not a given)."""
+    return probe_http(url, timeout, "/users")
+
+
+def probe_notifier(url: str, timeout: float) -> str | None:
+    """None when an HTTP server answers at lab 5's notifier address (any status: NOTIFY-* judge it)."""
+    return probe_http(url, timeout, "/healthz")
 
 
 def probe_grpc(target: str, timeout: float) -> str | None:

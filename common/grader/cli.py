@@ -19,7 +19,7 @@ from .launch import StartFailed, started
 from .registry import RegistryError, Requirement
 from .results import RequirementResult, RunResult
 from .roster import grade_class
-from .runner import Options, grade, probe
+from .runner import Options, grade, not_reached, probe
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 PROG = "python -m common.grader"
@@ -28,12 +28,14 @@ LAB_NAMES = ", ".join(f"{lab.number} / {lab.name}" for lab in LABS)
 OVERVIEW = f"""\
 Grade a running implementation of a lab against its contract (docs/contract.md), in any language.
 
-  {PROG} LAB --rest-url URL [--grpc-target HOST:PORT] [options]
-      grade the service already running there; a lab with gRPC needs both addresses
+  {PROG} LAB --rest-url URL [--grpc-target HOST:PORT] [--notifier-url URL] [options]
+      grade the service already running there: every address the lab has (labs 2-5 gRPC too,
+      lab 5 also its notifier's HTTP port)
   {PROG} LAB --start 'COMMAND' [options]
-      start COMMAND with HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT, grade it, stop it
+      start COMMAND with HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT / NOTIFIER_HTTP_PORT, grade it, stop it
   {PROG} class LAB --students FILE.csv --out FILE.csv [--results-dir DIR] [options]
-      grade every student of FILE.csv (columns student,rest_url,grpc_target); one CSV row each
+      grade every student of FILE.csv (columns student,rest_url,grpc_target and, for lab 5,
+      notifier_url); one CSV row each
   {PROG} list LAB [--hidden DIR] [--weights FILE]
       print the lab's requirements: id, core or extra, weight, dependencies
 
@@ -62,6 +64,9 @@ def grade_parser() -> Parser:
     parser.add_argument("lab", metavar="LAB", help=f"the lab to grade: {LAB_NAMES}")
     parser.add_argument("--rest-url", metavar="URL", help="base URL of the REST side, e.g. http://127.0.0.1:8000")
     parser.add_argument("--grpc-target", metavar="HOST:PORT", help="gRPC address (labs 2+), e.g. 127.0.0.1:50051")
+    parser.add_argument(
+        "--notifier-url", metavar="URL", help="lab 5: base URL of the notifier's HTTP port, e.g. http://127.0.0.1:8001"
+    )
     parser.add_argument("--start", metavar="COMMAND", help="start this command on free ports and grade it")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write results.json and junit.xml (and service.log)")
     parser.add_argument(
@@ -77,7 +82,9 @@ def grade_parser() -> Parser:
 def class_parser() -> Parser:
     parser = Parser(prog=f"{PROG} class", description=OVERVIEW, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lab", metavar="LAB", help=f"the lab to grade: {LAB_NAMES}")
-    parser.add_argument("--students", type=Path, required=True, metavar="FILE.csv", help="student,rest_url,grpc_target")
+    parser.add_argument(
+        "--students", type=Path, required=True, metavar="FILE.csv", help="student,rest_url,grpc_target[,notifier_url]"
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="one row of scores per student")
     parser.add_argument("--results-dir", type=Path, metavar="DIR", help="also write DIR/<student>/results.json")
     _common(parser)
@@ -101,15 +108,15 @@ def options_from(args: argparse.Namespace) -> Options:
 def run_and_report(lab: Lab, found: addr.Addresses, requirements: list[Requirement], options: Options) -> RunResult:
     """Grade, printing a line per requirement as it finishes; nothing at all when no address answers."""
     unreachable = probe(lab, found, options.timeout)
-    if len(unreachable) == len(lab.protocols):
+    if len(unreachable) == len(lab.sides):
         return grade(lab, found, requirements, options, None, unreachable)
     print(report.header(RunResult(lab, found)), flush=True)
-    for protocol, reason in unreachable.items():
-        print(f"{report.PROTOCOL_NAMES[protocol]}: {reason}", flush=True)
+    for side, reason in unreachable.items():
+        print(f"{report.SIDE_NAMES[side]}: {reason}", flush=True)
 
     def show(result: RequirementResult) -> None:
         line = report.result_line(result)
-        if result.requirement.protocol in unreachable:
+        if not_reached(result.requirement, unreachable) is not None:
             line = line.splitlines()[0] + "  (not graded: see above)"
         print(line, flush=True)
 
@@ -130,7 +137,7 @@ def main_grade(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         lab = resolve(args.lab)
-        if args.start and (args.rest_url or args.grpc_target):
+        if args.start and (args.rest_url or args.grpc_target or args.notifier_url):
             raise addr.UsageError("give either --start or the addresses, not both")
         options = options_from(args)
         requirements = load_requirements(lab, args.hidden, args.weights)
@@ -140,7 +147,8 @@ def main_grade(argv: list[str]) -> int:
             with started(args.start, lab, log) as found:
                 run = run_and_report(lab, found, requirements, options)
         else:
-            run = run_and_report(lab, addresses_for(lab, args.rest_url, args.grpc_target), requirements, options)
+            found = addresses_for(lab, args.rest_url, args.grpc_target, args.notifier_url)
+            run = run_and_report(lab, found, requirements, options)
     except (addr.UsageError, UnknownLab, RegistryError) as exc:
         parser.error(str(exc))
     except StartFailed as exc:

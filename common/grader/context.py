@@ -23,6 +23,7 @@ class Context:
     rest_client: RestClient | None = None
     grpc_client: GrpcClient | None = None
     auth: bool = False  # lab 3: the clients call as logged-in users (auth_clients.py)
+    notifier_client: RestClient | None = None  # lab 5: the notifier's own HTTP port (no token: it is not lab 3's)
 
     @property
     def rest(self) -> RestClient:
@@ -35,6 +36,12 @@ class Context:
         if self.grpc_client is None:
             raise RuntimeError("this requirement needs the gRPC address, which the lab does not have")
         return self.grpc_client
+
+    @property
+    def notifier(self) -> RestClient:
+        if self.notifier_client is None:
+            raise RuntimeError("this requirement needs the notifier's address, which the lab does not have")
+        return self.notifier_client
 
     @staticmethod
     def email(prefix: str = "user") -> str:

@@ -2,11 +2,17 @@
 
 A later lab is one more entry: its name, its protocols (each protocol brings its requirements)
 and the package holding its generated users.v1 stubs.
+
+Each address a lab is graded at is a *side*: one per protocol ("rest", "grpc"), and one per feature
+that brings a service of its own (lab 5's "notifications": the notifier, at its own HTTP port).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# Features that bring an address of their own, beside the protocols': lab 5's notifier.
+FEATURE_SIDES = {"notifications": "notifier"}
 
 
 @dataclass(frozen=True)
@@ -16,12 +22,18 @@ class Lab:
     stubs_package: str | None = None  # import path of the package holding users/v1/*_pb2*.py
     # Features beyond the protocols, each bringing its own requirements: "auth" (lab 3) also makes
     # every other requirement call as a logged-in user (auth_clients.py); "websocket" (lab 4) is
-    # the chat on the HTTP port, graded through the REST address.
+    # the chat on the HTTP port, graded through the REST address; "notifications" (lab 5) is the
+    # notifier, a second service graded through an address of its own (--notifier-url).
     features: tuple[str, ...] = ()
 
     @property
     def number(self) -> str:
         return self.name.split("_", 1)[0]
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """Every address the lab is graded at: its protocols', then its features' own (lab 5: "notifier")."""
+        return self.protocols + tuple(FEATURE_SIDES[f] for f in self.features if f in FEATURE_SIDES)
 
 
 LABS = (
@@ -29,6 +41,12 @@ LABS = (
     Lab("lab2_grpc", ("rest", "grpc"), stubs_package="lab2_grpc"),
     Lab("lab3_jwt", ("rest", "grpc"), stubs_package="lab3_jwt", features=("auth",)),
     Lab("lab4_websocket", ("rest", "grpc"), stubs_package="lab4_websocket", features=("auth", "websocket")),
+    Lab(
+        "lab5_broker",
+        ("rest", "grpc"),
+        stubs_package="lab5_broker",
+        features=("auth", "websocket", "notifications"),
+    ),
 )
 
 

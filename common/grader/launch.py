@@ -1,8 +1,9 @@
 """Start the service under test for one run (``--start CMD``), as GitHub Classroom needs.
 
-The command gets HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT in its environment, as the
-contract's run command does; the grader waits until every port accepts TCP, grades, then stops
-the command's process group (the one it started, by its id) with SIGTERM, SIGKILL if it lingers.
+The command gets HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT (lab 5: NOTIFIER_HTTP_PORT too) in
+its environment, as the contract's run command does; the grader waits until every port of the lab
+accepts TCP, grades, then stops the command's process group (the one it started, by its id) with
+SIGTERM, SIGKILL if it lingers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .addresses import Addresses
 from .labs import Lab
 
 HOST = "127.0.0.1"
+PORT_OF = {"rest": "HTTP_PORT", "grpc": "GRPC_PORT", "notifier": "NOTIFIER_HTTP_PORT"}  # the variable of each side
 
 
 class StartFailed(RuntimeError):
@@ -45,9 +47,9 @@ def _tail(log: Path, lines: int = 20) -> str:
 @contextmanager
 def started(command: str, lab: Lab, log: Path, ready_timeout: float = 60.0) -> Iterator[Addresses]:
     """Run `command` in a shell with the lab's ports in its environment, for the duration of the block."""
-    ports = {"HTTP_PORT": free_port(), "GRPC_PORT": free_port()}
+    ports = {"HTTP_PORT": free_port(), "GRPC_PORT": free_port(), "NOTIFIER_HTTP_PORT": free_port()}
     env = {**os.environ, "HOST": HOST, **{name: str(port) for name, port in ports.items()}, "PYTHONUNBUFFERED": "1"}
-    wanted = [ports["HTTP_PORT"]] + ([ports["GRPC_PORT"]] if "grpc" in lab.protocols else [])
+    wanted = [ports[PORT_OF[side]] for side in lab.sides]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -63,7 +65,8 @@ def started(command: str, lab: Lab, log: Path, ready_timeout: float = 60.0) -> I
             time.sleep(0.1)
         yield Addresses(
             rest_url=f"http://{HOST}:{ports['HTTP_PORT']}",
-            grpc_target=f"{HOST}:{ports['GRPC_PORT']}" if "grpc" in lab.protocols else None,
+            grpc_target=f"{HOST}:{ports['GRPC_PORT']}" if "grpc" in lab.sides else None,
+            notifier_url=f"http://{HOST}:{ports['NOTIFIER_HTTP_PORT']}" if "notifier" in lab.sides else None,
         )
     finally:
         _stop(process)

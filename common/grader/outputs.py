@@ -28,7 +28,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
         "status": run.status,
         "message": run.error,
         "lab": run.lab.name,
-        "addresses": {p: run.addresses.for_protocol(p) for p in run.lab.protocols},
+        "addresses": {side: run.addresses.of(side) for side in run.lab.sides},
         "core_passed": run.core_passed,
         "scores": {"core": _score(run.core), "extras": _score(run.extras)},
         "duration": round(run.duration, 3),

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .labs import FEATURE_SIDES
+
 if TYPE_CHECKING:
     from .context import Context
 
@@ -42,6 +44,15 @@ class Requirement:
     @property
     def kind(self) -> str:
         return "core" if self.core else "extra"
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The addresses its check talks to: its protocol's, and its feature's own (lab 5's notifier).
+
+        When nothing answers at one of them, the requirement is not graded, and the report says where.
+        """
+        own = FEATURE_SIDES.get(self.feature or "")
+        return (self.protocol, own) if own else (self.protocol,)
 
 
 class RegistryError(ValueError):

@@ -9,11 +9,11 @@ from .results import RequirementResult, RunResult
 
 LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 INDENT = " " * 8
-PROTOCOL_NAMES = {"rest": "REST", "grpc": "gRPC"}
+SIDE_NAMES = {"rest": "REST", "grpc": "gRPC", "notifier": "notifier"}
 
 
 def header(run: RunResult) -> str:
-    addresses = ", ".join(f"{PROTOCOL_NAMES[p]} {run.addresses.for_protocol(p)}" for p in run.lab.protocols)
+    addresses = ", ".join(f"{SIDE_NAMES[side]} {run.addresses.of(side)}" for side in run.lab.sides)
     return f"Grading {run.lab.name} at {addresses}"
 
 

@@ -34,14 +34,16 @@ COLUMNS = [
 
 
 def read_students(path: Path) -> list[dict[str, str]]:
-    """Rows of the students file: columns student, rest_url and (labs 2+) grpc_target."""
+    """Rows of the students file: columns student, rest_url, (labs 2+) grpc_target and (lab 5) notifier_url."""
     try:
         with path.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise addr.UsageError(f"--students {path}: {exc.strerror}") from None
     if not rows or "student" not in rows[0] or "rest_url" not in rows[0]:
-        raise addr.UsageError(f"--students {path}: expected a CSV with a header: student,rest_url,grpc_target")
+        raise addr.UsageError(
+            f"--students {path}: expected a CSV with a header: student,rest_url,grpc_target (lab 5: and notifier_url)"
+        )
     return rows
 
 
@@ -49,16 +51,24 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "student"
 
 
+def _given(row: dict[str, str], column: str) -> str | None:
+    """The cell, or None when the column is missing or the cell blank."""
+    value = (row.get(column) or "").strip()
+    return value or None
+
+
 def grade_one(
     lab: Lab, row: dict[str, str], requirements: list[Requirement], options: Options, results_dir: Path | None
 ) -> dict:
     student = row.get("student", "").strip()
     try:
+        rest, grpc, notifier = (_given(row, column) for column in ("rest_url", "grpc_target", "notifier_url"))
         found = addr.Addresses(
-            rest_url=addr.rest_url(row["rest_url"]) if (row.get("rest_url") or "").strip() else None,
-            grpc_target=addr.grpc_target(row["grpc_target"]) if (row.get("grpc_target") or "").strip() else None,
+            rest_url=addr.rest_url(rest) if rest else None,
+            grpc_target=addr.grpc_target(grpc) if grpc else None,
+            notifier_url=addr.notifier_url(notifier) if notifier else None,
         )
-        addr.require(lab.protocols, found, lab.name)
+        addr.require(lab.sides, found, lab.name)
     except addr.UsageError as exc:
         return {"student": student, "status": "error", "message": str(exc)}
     run = grade(lab, found, requirements, options)

@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .addresses import Addresses, probe_grpc, probe_rest
+from .addresses import Addresses, probe_grpc, probe_notifier, probe_rest
 from .context import Context
 from .evidence import CheckFailed
 from .labs import Lab
 from .registry import Requirement, in_run_order
 from .results import RequirementResult, RunResult
 
-PROBES = {"rest": probe_rest, "grpc": probe_grpc}
+PROBES = {"rest": probe_rest, "grpc": probe_grpc, "notifier": probe_notifier}
 
 
 @dataclass(frozen=True)
@@ -43,27 +43,34 @@ def failure_message(req: Requirement, failure: CheckFailed) -> str:
 
 
 def probe(lab: Lab, addresses: Addresses, timeout: float) -> dict[str, str]:
-    """For each of the lab's addresses where nothing answers, one sentence saying so."""
+    """For each of the lab's sides where nothing answers, one sentence saying so."""
     unreachable = {}
-    for protocol in lab.protocols:
-        address = addresses.for_protocol(protocol)
-        problem = PROBES[protocol](address, timeout)
+    for side in lab.sides:
+        address = addresses.of(side)
+        problem = PROBES[side](address, timeout)
         if problem is not None:
-            unreachable[protocol] = f"nothing answers at {address}: {problem}"
+            unreachable[side] = f"nothing answers at {address}: {problem}"
     return unreachable
 
 
+def not_reached(req: Requirement, unreachable: dict[str, str]) -> str | None:
+    """Why `req` cannot be graded (nothing answers at one of its sides), or None when it can."""
+    return next((unreachable[side] for side in req.sides if side in unreachable), None)
+
+
 class Clients:
-    """The connections of one run: a fresh HTTP session per requirement, one gRPC channel for all."""
+    """The connections of one run: fresh HTTP sessions per requirement, one gRPC channel for all."""
 
     def __init__(self, lab: Lab, addresses: Addresses, timeout: float, reachable: set[str]) -> None:
         from .rest_client import RestClient
 
         self._auth = auth = "auth" in lab.features  # lab 3: every requirement calls as a logged-in user
+        rest_type: type[RestClient] = RestClient
         if auth:
-            from .auth_clients import AuthRestClient as RestClient
+            from .auth_clients import AuthRestClient
 
-        self._rest = RestClient(addresses.rest_url, timeout) if "rest" in reachable else None
+            rest_type = AuthRestClient
+        self._rest = rest_type(addresses.rest_url, timeout) if "rest" in reachable else None
         self._grpc = None
         if "grpc" in reachable:
             from .grpc_client import GrpcClient
@@ -72,15 +79,22 @@ class Clients:
                 from .auth_clients import AuthGrpcClient as GrpcClient
 
             self._grpc = GrpcClient(addresses.grpc_target, timeout, lab.stubs_package)
+        # Lab 5's notifier: a service of its own, whose GET /notifications and /healthz need no token.
+        self._notifier = RestClient(addresses.notifier_url, timeout) if "notifier" in reachable else None
 
     def context(self, timeout: float) -> Context:
-        return Context(timeout, self._rest.fork() if self._rest else None, self._grpc, self._auth)
+        return Context(
+            timeout,
+            self._rest.fork() if self._rest else None,
+            self._grpc,
+            self._auth,
+            self._notifier.fork() if self._notifier else None,
+        )
 
     def close(self) -> None:
-        if self._rest:
-            self._rest.close()
-        if self._grpc:
-            self._grpc.close()
+        for client in (self._rest, self._grpc, self._notifier):
+            if client:
+                client.close()
 
 
 def run_check(req: Requirement, ctx: Context, limit: float) -> tuple[str, str | None]:
@@ -123,9 +137,9 @@ def grade(
     run = RunResult(lab, addresses)
     run.unreachable = probe(lab, addresses, options.timeout) if unreachable is None else unreachable
     ordered = in_run_order([req for req in requirements if req.protocol in lab.protocols])
-    if len(run.unreachable) == len(lab.protocols):
+    if len(run.unreachable) == len(lab.sides):
         run.error = "; ".join(run.unreachable.values())
-    clients = Clients(lab, addresses, options.timeout, set(lab.protocols) - set(run.unreachable))
+    clients = Clients(lab, addresses, options.timeout, set(lab.sides) - set(run.unreachable))
     status_of: dict[str, str] = {}
     try:
         for req in ordered:
@@ -148,8 +162,9 @@ def _run_one(
     options: Options,
     started: float,
 ) -> RequirementResult:
-    if req.protocol in run.unreachable:
-        return RequirementResult(req, "fail", f"not graded: {run.unreachable[req.protocol]}")
+    unreached = not_reached(req, run.unreachable)
+    if unreached is not None:
+        return RequirementResult(req, "fail", f"not graded: {unreached}")
     blocked = [dep for dep in req.depends_on if status_of.get(dep) != "pass"]
     if blocked:
         reasons = ", ".join(f"{dep} ({'skipped' if status_of.get(dep) == 'skipped' else 'failed'})" for dep in blocked)
@@ -163,6 +178,7 @@ def _run_one(
     try:
         status, message = run_check(req, ctx, limit)
     finally:
-        if ctx.rest_client is not None:
-            ctx.rest_client.close()
+        for client in (ctx.rest_client, ctx.notifier_client):
+            if client is not None:
+                client.close()
     return RequirementResult(req, status, message, time.monotonic() - began)  # type: ignore[arg-type]

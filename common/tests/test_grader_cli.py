@@ -42,6 +42,8 @@ def nothing_listens() -> str:
 
 # --- usage errors: one line, exit 2, before any request ------------------------------------------
 
+REST_AND_GRPC = ["--rest-url", "http://127.0.0.1:1", "--grpc-target", "127.0.0.1:1"]
+
 
 @pytest.mark.parametrize(
     ("args", "says"),
@@ -54,6 +56,10 @@ def nothing_listens() -> str:
         (["lab9", "--rest-url", "http://127.0.0.1:8000"], "no lab called 'lab9'"),
         (["lab1"], "also give --rest-url"),
         (["lab1", "--rest-url"], "expected one argument"),
+        (["lab5", *REST_AND_GRPC], "also give --notifier-url http://127.0.0.1:8001"),
+        (["lab4", *REST_AND_GRPC, "--notifier-url", "http://127.0.0.1:1"], "drop --notifier-url"),
+        (["lab5", *REST_AND_GRPC, "--notifier-url", "x:8001"], "--notifier-url 'x:8001' is not an http:// or https://"),
+        (["lab5", "--start", "true", "--notifier-url", "http://127.0.0.1:1"], "not both"),
     ],
     ids=[
         "no-scheme",
@@ -64,6 +70,10 @@ def nothing_listens() -> str:
         "unknown-lab",
         "none",
         "empty",
+        "lab5-without-notifier",
+        "lab4-with-notifier",
+        "notifier-scheme",
+        "start-and-notifier",
     ],
 )
 def test_a_usage_error_is_one_line_and_exit_2(args, says):
@@ -91,6 +101,7 @@ def test_help_names_every_mode_and_the_exit_statuses():
     for text in (
         "--rest-url",
         "--grpc-target",
+        "--notifier-url",
         "--start",
         "class LAB --students",
         "--hidden",
@@ -164,6 +175,15 @@ def test_class_mode_writes_one_row_per_student(tmp_path: Path):
     assert rows["bob"]["status"] == "error" and "nothing answers" in rows["bob"]["message"]
     assert rows["cyd"]["status"] == "error" and "http://" in rows["cyd"]["message"]
     assert (tmp_path / "runs" / "ada" / "results.json").exists()
+
+
+def test_class_mode_for_lab5_wants_each_students_notifier_url(tmp_path: Path):
+    students, out = tmp_path / "students.csv", tmp_path / "grades.csv"
+    students.write_text("student,rest_url,grpc_target,notifier_url\nada,http://127.0.0.1:1,127.0.0.1:1,\n")
+    result = grader("class", "lab5", "--students", str(students), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    (row,) = csv.DictReader(out.open())
+    assert row["status"] == "error" and "also give --notifier-url" in row["message"]
 
 
 # --- hidden checks and weights -------------------------------------------------------------------

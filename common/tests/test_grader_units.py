@@ -6,11 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from common import harness
 from common.grader import addresses as addr
+from common.grader import outputs, report
 from common.grader.evidence import CheckFailed
-from common.grader.labs import UnknownLab, resolve
+from common.grader.labs import LABS, UnknownLab, resolve
 from common.grader.registry import RegistryError, Requirement, in_run_order, requirement
 from common.grader.rest_client import RestClient
+from common.grader.results import RunResult
+from common.grader.runner import not_reached
 from common.grader.timestamps import parse_rfc3339
 
 
@@ -67,6 +71,12 @@ def test_bad_urls_are_usage_errors(url):
         addr.rest_url(url)
 
 
+def test_a_bad_notifier_url_is_a_usage_error_that_names_its_option():
+    assert addr.notifier_url("http://127.0.0.1:8001/") == "http://127.0.0.1:8001"
+    with pytest.raises(addr.UsageError, match=r"--notifier-url '127\.0\.0\.1:8001' is not an http://"):
+        addr.notifier_url("127.0.0.1:8001")
+
+
 @pytest.mark.parametrize("target", ["localhost:50051", "127.0.0.1:1", "[::1]:50051"])
 def test_good_grpc_targets_pass(target):
     assert addr.grpc_target(target) == target
@@ -87,10 +97,69 @@ def test_bad_grpc_targets_are_usage_errors(target):
         ("lab2_grpc/", "lab2_grpc"),
         ("lab3", "lab3_jwt"),
         ("lab4", "lab4_websocket"),
+        ("lab5", "lab5_broker"),
+        ("lab5_broker", "lab5_broker"),
     ],
 )
 def test_labs_are_named_by_folder_or_number(name, lab):
     assert resolve(name).name == lab
+
+
+def test_each_lab_is_graded_at_its_protocols_and_lab5_at_its_notifier_too():
+    assert {lab.number: lab.sides for lab in LABS} == {
+        "lab1": ("rest",),
+        "lab2": ("rest", "grpc"),
+        "lab3": ("rest", "grpc"),
+        "lab4": ("rest", "grpc"),
+        "lab5": ("rest", "grpc", "notifier"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("lab", "found", "says"),
+    [
+        ("lab5", addr.Addresses("http://a:1", "a:2"), "also give --notifier-url http://127.0.0.1:8001"),
+        ("lab5", addr.Addresses("http://a:1", notifier_url="http://a:3"), "also give --grpc-target"),
+        ("lab4", addr.Addresses("http://a:1", "a:2", "http://a:3"), "lab4_websocket has no notifier side"),
+    ],
+)
+def test_every_side_of_a_lab_needs_an_address_and_no_other_side_may_have_one(lab, found, says):
+    with pytest.raises(addr.UsageError, match=says):
+        addr.require(resolve(lab).sides, found, resolve(lab).name)
+
+
+def test_a_requirement_of_the_notifier_is_not_graded_when_the_notifier_is_silent():
+    notify = Requirement("NOTIFY-X", "rest", True, 1, "t", "h", lambda ctx: None, feature="notifications")
+    plain = Requirement("REST-X", "rest", True, 1, "t", "h", lambda ctx: None)
+    assert notify.sides == ("rest", "notifier") and plain.sides == ("rest",)
+    silent = {"notifier": "nothing answers at http://a:3: connection refused"}
+    assert not_reached(notify, silent) == silent["notifier"]
+    assert not_reached(plain, silent) is None
+
+
+def test_a_hidden_check_of_the_notifier_is_run_for_lab5_only(tmp_path):
+    from common.grader.api import load_requirements
+
+    (tmp_path / "notifier_checks.py").write_text(
+        "from common.grader import requirement\n"
+        "@requirement('HIDDEN-NOTIFIER', protocol='rest', core=False, weight=1, title='t', hint='h',"
+        " feature='notifications')\n"
+        "def notifier(ctx):\n"
+        "    ctx.notifier.get('/notifications')\n"
+    )
+    for lab, graded in (("lab4", False), ("lab5", True)):
+        ids = {req.id for req in load_requirements(resolve(lab), hidden=tmp_path)}
+        assert ("HIDDEN-NOTIFIER" in ids) == graded, lab
+
+
+def test_a_silent_notifier_is_found_by_its_probe():
+    assert "connection refused" in addr.probe_notifier(f"http://127.0.0.1:{harness.free_port()}", 1.0)
+
+
+def test_the_report_and_results_json_show_lab5s_notifier_address():
+    run = RunResult(resolve("lab5"), addr.Addresses("http://a:1", "a:2", "http://a:3"))
+    assert report.header(run) == "Grading lab5_broker at REST http://a:1, gRPC a:2, notifier http://a:3"
+    assert outputs.results_document(run)["addresses"] == {"rest": "http://a:1", "grpc": "a:2", "notifier": "http://a:3"}
 
 
 def test_an_unknown_lab_names_the_known_ones():

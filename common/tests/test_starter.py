@@ -20,7 +20,7 @@ from common.grader.registry import builtin
 
 LABS = lessons.labs()
 # The protocol (or feature) each lab's lesson adds: its core requirements are the starter's to-do list.
-LESSON_PROTOCOL = {1: "rest", 2: "grpc", 3: "grpc", 4: "websocket"}
+LESSON_PROTOCOL = {1: "rest", 2: "grpc", 3: "grpc", 4: "websocket", 5: "notifications"}
 # A solution line shorter than this (`return`, `pass`, `with self._lock:`) gives nothing away.
 SOLUTION_LINE_CHARS = 25
 LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)\s]*)?\)")
@@ -145,6 +145,8 @@ def test_the_starter_runs_and_the_grader_fails_its_lesson_core(lab, tmp_path: Pa
     with harness.running_in(lab.name, folder, python=sys.executable) as running:
         command = [sys.executable, "-m", "common.grader", lab.name, "--rest-url", running.http_url]
         command += ["--grpc-target", running.grpc_target] if "grpc" in known.protocols else []
+        notifier = f"http://{running.host}:{running.env['NOTIFIER_HTTP_PORT']}"
+        command += ["--notifier-url", notifier] if "notifier" in known.sides else []
         command += ["--out", str(tmp_path / "out")]
         graded = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
     assert graded.returncode == 1, graded.stdout + graded.stderr  # 1: a core requirement did not pass

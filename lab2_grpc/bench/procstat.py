@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from common.bench import children
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -14,17 +15,6 @@ def cpu_seconds(pid: int | str = "self") -> float:
         text = stat.read()
     fields = text[text.rindex(")") + 2 :].split()  # the command name may contain spaces; skip past it
     return (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
-
-
-def children(pid: int) -> list[int]:
-    """The direct children of `pid` (Gunicorn's master has one: the worker that answers)."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
 
 
 def tree_cpu_seconds(pid: int) -> float:

@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,12 @@ from pathlib import Path
 import requests
 
 from common import harness
+from common.bench import GENERATOR_CORE, SERVER_CORE, children, median_range, pin, process_stats
 
 from ..tokens import Tokens
 
 LAB = "lab4_websocket"
 CLIENTS_PER_USER = 30  # below the lab's 32 connections per user
-SERVER_CORE, GENERATOR_CORE = 0, 1
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -43,28 +42,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--per-room", type=float, default=2.0, help="messages a second into each room")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of sending per run")
     return parser.parse_args(argv)
-
-
-def pin(pid: int, core: int) -> None:
-    """Pin a process and every thread it has, and its children (Gunicorn's worker), to one core."""
-    for process in [pid, *children(pid)]:
-        subprocess.run(["taskset", "-a", "-p", "-c", str(core), str(process)], check=True, capture_output=True)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def process_stats(pid: int) -> tuple[float, float]:
-    """(resident memory in MB, CPU seconds so far) of a process."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return rss_kb / 1024, cpu
 
 
 def make_tokens(base_url: str, secret: str, clients: int, folder: Path) -> Path:
@@ -123,11 +100,7 @@ def table(results: dict[int, list[dict[str, float]]]) -> str:
     header = "| clients | " + " | ".join(title for _, title, _ in COLUMNS) + " | lost |"
     lines = [header, "|---" * (len(COLUMNS) + 2) + "|"]
     for clients, runs in sorted(results.items()):
-        cells = []
-        for key, _, form in COLUMNS:
-            values = [run[key] for run in runs]
-            low, high = min(values), max(values)
-            cells.append(f"{form.format(statistics.median(values))} ({form.format(low)}-{form.format(high)})")
+        cells = [median_range([run[key] for run in runs], form) for key, _, form in COLUMNS]
         lost = sum(run["expected"] - run["delivered"] for run in runs)
         lines.append(f"| {clients:,} | " + " | ".join(cells) + f" | {lost:,.0f} |")
     return "\n".join(lines)

@@ -415,7 +415,10 @@ def test_websocket_connections_stop_where_file_descriptors_run_out(few_files_lab
     with ExitStack() as stack:
         for i in range(100):
             headers = {"Authorization": f"Bearer {tokens[i // 30]}"}
-            stack.enter_context(connect(ws_url(url, "full"), additional_headers=headers, open_timeout=WAIT))
+            # max_queue=None: these clients never read, and a paused reader would leave each close
+            # frame unread behind the join notices, every close waiting out its 10 s timeout.
+            client = connect(ws_url(url, "full"), additional_headers=headers, open_timeout=WAIT, max_queue=None)
+            stack.enter_context(client)
         with pytest.raises(InvalidStatus) as refused:
             connect(ws_url(url, "full"), additional_headers={"Authorization": f"Bearer {tokens[3]}"})
         assert refused.value.response.status_code == 503

@@ -12,8 +12,8 @@ MODULES = {
     "grpc": ("grpc_crud", "grpc_errors", "grpc_concurrency", "grpc_extras"),
 }
 
-# Features a lab adds on top of its protocols (labs.py): lab 3's authentication, lab 4's chat.
-FEATURE_MODULES = {"auth": ("auth",), "websocket": ("websocket",)}
+# Features a lab adds on top of its protocols (labs.py): lab 3's authentication, lab 4's chat, lab 5's notifier.
+FEATURE_MODULES = {"auth": ("auth",), "websocket": ("websocket",), "notifications": ("notifications",)}
 
 
 def load(protocols: tuple[str, ...], features: tuple[str, ...] = ()) -> None:
