@@ -146,8 +146,8 @@ def start(
     # From lab 3 the service signs tokens with JWT_SECRET and refuses to start without one: each
     # started process gets a fresh random key, as a deployment injects one (labs 1-2 ignore it).
     env.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+    cleanups = _scratch_broker_and_record(module, env, extra_env or {})
     env.update(extra_env or {})
-    cleanups = _scratch_broker_and_record(module, env)
     log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
     log_dir.mkdir(parents=True, exist_ok=True)
     fd, log_path = tempfile.mkstemp(prefix=f"{module}-", suffix=".log", dir=log_dir)
@@ -160,17 +160,17 @@ def start(
     return lab
 
 
-def _scratch_broker_and_record(module: str, env: dict[str, str]) -> list[Callable[[], None]]:
+def _scratch_broker_and_record(module: str, env: dict[str, str], chosen: dict[str, str]) -> list[Callable[[], None]]:
     """From lab 5 a lab declares exchanges and queues on the machine's RabbitMQ and keeps the notifier's
     record in a file. Unless the caller chose them, a started process gets names (BROKER_PREFIX) and a
-    record (NOTIFIER_DB) of its own, and both are deleted once it stops: the machine stays as it was
-    found (labs 1-4 ignore both variables). Returns what to run after the stop."""
+    record (NOTIFIER_DB) of its own, whatever the shell exports, and both are deleted once it stops:
+    the machine stays as it was found (labs 1-4 ignore both variables). Returns what to run after the stop."""
     cleanups: list[Callable[[], None]] = []
-    if "NOTIFIER_DB" not in env:
+    if "NOTIFIER_DB" not in chosen:
         folder = tempfile.mkdtemp(prefix=f"{module}-record-")
         env["NOTIFIER_DB"] = str(Path(folder) / "notifier.sqlite3")
         cleanups.append(lambda: shutil.rmtree(folder, ignore_errors=True))
-    if "BROKER_PREFIX" not in env:
+    if "BROKER_PREFIX" not in chosen:
         env["BROKER_PREFIX"] = f"test-{secrets.token_hex(4)}"
         cleanups.append(lambda: delete_broker_names(module.split(".")[0], env))
     return cleanups

@@ -5,7 +5,7 @@ service anything: so it carries what they need (the user's id, name and email), 
 stays the same however many times the event is delivered (the notifier uses it to notify once).
 
     {"specversion": "1.0", "id": "9f1c...", "source": "/lab5_broker/users", "type": "user.registered",
-     "time": "2026-01-31T12:00:00.000Z", "datacontenttype": "application/json",
+     "time": "2026-01-31T12:00:00.000+00:00", "datacontenttype": "application/json",
      "data": {"id": "1", "name": "Ada Lovelace", "email": "ada@example.com"}}
 
 The schema is `EVENT_SCHEMA` (JSON Schema, in the README and the contract). A message that is not
@@ -27,6 +27,7 @@ USER_REGISTERED = "user.registered"
 SOURCE = f"/{__package__}/users"  # the events' origin: this lab's users service
 REQUIRED = ("specversion", "id", "source", "type", "time", "data")
 DATA_FIELDS = ("id", "name", "email")
+MAX_NAME, MAX_EMAIL = 200, 320  # longer than the users service accepts: not its event
 # An address the mail server can take as it is: one "@", no spaces or line breaks (a header injection).
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
@@ -47,8 +48,8 @@ EVENT_SCHEMA: dict[str, Any] = {
             "required": list(DATA_FIELDS),
             "properties": {
                 "id": {"type": "string", "minLength": 1},
-                "name": {"type": "string", "minLength": 1},
-                "email": {"type": "string", "pattern": f"^{EMAIL.pattern}$"},
+                "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+                "email": {"type": "string", "pattern": f"^{EMAIL.pattern}$", "maxLength": MAX_EMAIL},
             },
         },
     },
@@ -84,12 +85,14 @@ def user_registered(user_id: str, name: str, email: str) -> Event:
     return Event(USER_REGISTERED, {"id": user_id, "name": name, "email": email})
 
 
-def parse(body: bytes) -> Event:
+def parse(body: bytes | None) -> Event:
     """The event a message holds; PoisonEvent saying what is wrong with it otherwise."""
+    if not isinstance(body, bytes):  # a Kafka record may carry no value at all (a tombstone)
+        raise PoisonEvent("no body")
     try:
         envelope = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PoisonEvent(f"not JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise PoisonEvent(f"not JSON: {type(exc).__name__}") from None
     if not isinstance(envelope, dict):
         raise PoisonEvent("not a JSON object")
     missing = [name for name in REQUIRED if name not in envelope]
@@ -102,7 +105,14 @@ def parse(body: bytes) -> Event:
         raise PoisonEvent(f"data must hold {', '.join(DATA_FIELDS)} as strings")
     if not EMAIL.fullmatch(data["email"]):
         raise PoisonEvent("data.email is not an email address")
-    if not isinstance(envelope["id"], str) or not envelope["id"]:
-        raise PoisonEvent("id must be a non-empty string")
+    if len(data["name"]) > MAX_NAME or len(data["email"]) > MAX_EMAIL:
+        raise PoisonEvent("data.name or data.email is too long")
+    for name in ("id", "source", "time"):
+        if not isinstance(envelope[name], str) or not envelope[name]:
+            raise PoisonEvent(f"{name} must be a non-empty string")
+    try:
+        datetime.fromisoformat(envelope["time"])
+    except ValueError:
+        raise PoisonEvent("time is not an RFC 3339 time") from None
     fields = {name: data[name] for name in DATA_FIELDS}
     return Event(envelope["type"], fields, envelope["id"], envelope["source"], envelope["time"])

@@ -356,11 +356,10 @@ def listen(settings: Settings, variable: str = "HTTP_PORT", alone: bool = False)
 
     Binding here turns a taken port into one clear line instead of a retry loop and a traceback.
     """
-    ports = settings.ports()
-    for other, port in ports.items():
+    for other, port in settings.ports_started_together().items():
         if other != variable and not alone:
             _bind(settings, other, port).close()
-    listener = _bind(settings, variable, ports[variable])
+    listener = _bind(settings, variable, settings.ports()[variable])
     listener.listen(2048)
     listener.set_inheritable(True)  # Gunicorn's worker inherits it through the fork
     return listener

@@ -127,7 +127,7 @@ class KafkaEventConsumer:
                     for record in records:
                         why = handle_with_retries(handle, record.value)
                         if why is not None:
-                            self._dead_letter(dead_topic, record.value, why)
+                            self._dead_letter(dead_topic, record.key, record.value or b"", why)
                     self._commit(partition, records[-1].offset + 1)
         except KafkaError as exc:
             raise BrokerUnavailable(f"Kafka went away: {exc!r}") from None
@@ -147,11 +147,12 @@ class KafkaEventConsumer:
         assert self._consumer is not None
         self._consumer.commit({partition: OffsetAndMetadata(offset, None, -1)})
 
-    def _dead_letter(self, topic: str, body: bytes, why: str) -> None:
+    def _dead_letter(self, topic: str, key: bytes | None, body: bytes, why: str) -> None:
         if self._dead_letters is None:
             self._dead_letters = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all")
-        self._dead_letters.send(topic, body, headers=[("x-dead-letter-reason", why.encode())]).get(SEND_SECONDS)
-        log.warning("dead letter (%s): %r", why, body[:200])
+        headers = [("x-dead-letter-reason", why.encode())]
+        self._dead_letters.send(topic, body, key=key, headers=headers).get(SEND_SECONDS)
+        log.warning("dead letter (%s): a message of %d bytes", why, len(body))  # its text may be personal data
 
     def close(self) -> None:
         if self._consumer is not None:

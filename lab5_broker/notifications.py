@@ -63,6 +63,7 @@ class Notifications:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(SCHEMA)
+        self._db.execute("CREATE INDEX IF NOT EXISTS notifications_by_user ON notifications (user_id)")
 
     def seen(self, event_id: str) -> bool:
         with self._lock:
@@ -76,7 +77,8 @@ class Notifications:
             datetime.now(UTC).isoformat(timespec="milliseconds"),
         )  # fmt: skip
         with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            insert = "INSERT INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
+            cursor = self._db.execute(insert, row)
             return cursor.rowcount == 1
 
     def list(self, user_id: str | None = None, limit: int = -1, offset: int = 0) -> list[Notification]:

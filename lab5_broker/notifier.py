@@ -34,7 +34,7 @@ from .settings import Settings, SettingsError, load
 
 log = logging.getLogger(f"{__package__}.notifier")  # not "__main__" under python -m
 
-PAGE = 1000  # notifications per answer, at most: a long record is read a page at a time
+PAGE = 1000  # notifications per page, at most
 RECONNECT_BACKOFF = (0.2, 5.0)  # first and longest wait between reconnections, seconds
 READY_SECONDS = 30.0
 
@@ -103,9 +103,9 @@ def create_app(notifications: Notifications, consumer: EventConsumer) -> Flask:
 
     @app.get("/notifications")
     def list_notifications():
-        """Oldest first, a page at a time: ?limit= (1 to PAGE, default PAGE) and ?offset=; ?user_id= filters."""
+        """Oldest first; ?user_id= filters; ?limit= (1 to PAGE) and ?offset= ask for a page, else it is all."""
         try:
-            limit = _whole(request.args.get("limit", str(PAGE)), "limit", 1, PAGE)
+            limit = _whole(request.args["limit"], "limit", 1, PAGE) if "limit" in request.args else -1
             offset = _whole(request.args.get("offset", "0"), "offset", 0, 10**9)
         except ValueError as bad:
             field, message = bad.args

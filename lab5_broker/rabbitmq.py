@@ -241,8 +241,10 @@ class RabbitConsumer:
                         content_type=properties.content_type, delivery_mode=PERSISTENT, headers=headers
                     )
                     channel.basic_publish("", dead_letters, body, dead)
-                    log.warning("dead letter (%s): %r", why, body[:200])
+                    log.warning("dead letter (%s): a message of %d bytes", why, len(body))  # not its personal data
                 channel.basic_ack(method.delivery_tag)
+            if not stop.is_set():  # the broker cancelled the consumer (its queue was deleted): back off, then declare
+                raise BrokerUnavailable("RabbitMQ cancelled the consumer")
         except (pika.exceptions.AMQPError, OSError) as exc:
             raise BrokerUnavailable(f"RabbitMQ went away: {exc!r}") from None
         finally:

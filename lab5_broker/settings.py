@@ -65,8 +65,9 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "notifier@microlabs.example"
-    # The notifier's record (SQLite): which events it has handled, so that none is handled twice, even after a restart.
-    notifier_db: str = "notifier.sqlite3"
+    # The notifier's record (SQLite): which events it has handled, so that none is handled twice. In memory by
+    # default, for as long as the notifier runs (like the users); a file keeps it across restarts (compose.yaml).
+    notifier_db: str = ":memory:"
     # What `python -m lab5_broker` starts: the users service and, as its child process, the notifier.
     # SERVICES=users starts the users service alone (the notifier then runs apart: python -m lab5_broker.notifier).
     services: tuple[str, ...] = ("users", "notifier")
@@ -74,6 +75,13 @@ class Settings:
     def ports(self) -> dict[str, int]:
         """Every port the lab listens on, by the variable that sets it."""
         return {"HTTP_PORT": self.http_port, "GRPC_PORT": self.grpc_port, "NOTIFIER_HTTP_PORT": self.notifier_http_port}
+
+    def ports_started_together(self) -> dict[str, int]:
+        """The ports of what `python -m` starts at once: SERVICES=users leaves the notifier's to run apart."""
+        ports = self.ports()
+        if "notifier" not in self.services:
+            del ports["NOTIFIER_HTTP_PORT"]
+        return ports
 
     def address(self, port: int) -> str:
         """host:port, with an IPv6 host in brackets."""

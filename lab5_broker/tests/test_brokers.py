@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from .. import broker, brokers, rabbitmq
-from ..events import parse, user_registered
+from ..events import PoisonEvent, parse, user_registered
 from ..settings import Settings
 from .conftest import dead_letters, publish_raw, require_rabbitmq
 
@@ -170,3 +170,33 @@ def test_an_event_no_queue_takes_comes_back_and_is_not_called_published(settings
             publisher.publish(events(1))
     finally:
         publisher.close()
+
+
+# handle_with_retries alone, with a clock the test reads: how many attempts, how long between them.
+
+
+def attempts(failures: list[BaseException]) -> tuple[str | None, list[float], int]:
+    """(the verdict, the waits between attempts, the calls) for a handler that raises `failures` in turn."""
+    waits: list[float] = []
+    calls = 0
+
+    def handler(body: bytes) -> None:
+        nonlocal calls
+        calls += 1
+        if failures:
+            raise failures.pop(0)
+
+    return broker.handle_with_retries(handler, b"{}", waits.append), waits, calls
+
+
+def test_a_handler_that_always_fails_is_tried_five_times_with_backoff_then_dead():
+    why, waits, calls = attempts([RuntimeError("the mail server is down")] * 10)
+    assert why is not None and why.startswith("failed 5 times")
+    assert calls == broker.MAX_ATTEMPTS == 5 and waits == [0.1, 0.2, 0.4, 0.8]
+
+
+def test_poison_is_dead_at_once_and_a_passing_failure_is_retried():
+    why, waits, calls = attempts([PoisonEvent("not JSON")])
+    assert why == "poison: not JSON" and waits == [] and calls == 1
+    why, waits, calls = attempts([RuntimeError("once"), RuntimeError("twice")])
+    assert why is None and waits == [0.1, 0.2] and calls == 3

@@ -10,7 +10,7 @@ import pytest
 
 from ..events import EVENT_SCHEMA, PoisonEvent, parse, user_registered
 
-VALIDATOR = jsonschema_rs.validator_for(EVENT_SCHEMA)
+VALIDATOR = jsonschema_rs.validator_for(EVENT_SCHEMA, validate_formats=True)
 GOOD = json.loads(user_registered("7", "Ada Lovelace", "ada@example.com").to_json())
 
 
@@ -35,7 +35,19 @@ POISON = {
     "a number for a name": changed(data={"id": "7", "name": 7, "email": "ada@example.com"}),
     "a header in the email": changed(data={"id": "7", "name": "Ada", "email": "ada@example.com\r\nBcc: all@x.org"}),
     "no @ in the email": changed(data={"id": "7", "name": "Ada", "email": "ada"}),
+    "no time": changed(time=None),
+    "an object for a time": changed(time={}),
+    "a number for a time": changed(time=5),
+    "a word for a time": changed(time="yesterday"),
+    "an empty source": changed(source=""),
+    "a name too long": changed(data={"id": "7", "name": "A" * 201, "email": "ada@example.com"}),
+    "nested too deep": b"[" * 100_000,
 }
+
+
+def test_a_message_without_a_body_is_poison():
+    with pytest.raises(PoisonEvent):
+        parse(None)  # a Kafka record may have no value
 
 
 @pytest.mark.parametrize("body", POISON.values(), ids=POISON.keys())
@@ -44,6 +56,6 @@ def test_poison_is_refused_by_the_parser_and_by_the_schema(body: bytes):
         parse(body)
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return  # not JSON: nothing for a schema to look at
     assert not VALIDATOR.is_valid(document)
