@@ -9,9 +9,12 @@ twice, a poison message among good ones.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import secrets
 import signal
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -172,22 +175,30 @@ def start_notifier(env: dict[str, str]) -> harness.LabProcess:
 
 
 def test_a_notifier_killed_mid_stream_and_restarted_notifies_everyone_once(users_alone) -> None:
+    """A mail server that takes 20 ms a message keeps the notifier busy for seconds: the kill lands mid-stream."""
     lab, env = users_alone
     ids = register(lab, 200)
-    notifier = start_notifier(env)
-    url = f"http://127.0.0.1:{env['NOTIFIER_HTTP_PORT']}/notifications"
-    notifier.wait_until(lambda: requests.get(url, timeout=5).json() != [], WAIT)
-    handled_before = len(requests.get(url, timeout=5).json())
-    kill_tree(notifier)  # mid-stream: some events handled, some delivered but not acked yet
-    notifier.stop()
-    restarted = start_notifier(env)
+    smtp = Controller(Inbox(delay=0.02), hostname="127.0.0.1", port=harness.free_port())
+    smtp.start()
+    env = {**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port)}
     try:
-        counts = notified_at(f"http://127.0.0.1:{env['NOTIFIER_HTTP_PORT']}", 200)
-        assert handled_before < 200, "the kill came too late to be mid-stream"
-        assert sorted(counts) == sorted(ids)
-        assert set(counts.values()) == {1}
+        notifier = start_notifier(env)
+        url = f"http://127.0.0.1:{env['NOTIFIER_HTTP_PORT']}/notifications"
+        notifier.wait_until(lambda: requests.get(url, params={"limit": "1"}, timeout=5).json() != [], WAIT)
+        kill_tree(notifier)  # mid-stream: some events handled, some delivered but not acked yet
+        notifier.stop()
+        with contextlib.closing(sqlite3.connect(env["NOTIFIER_DB"])) as record:
+            [(handled_before,)] = record.execute("SELECT count(*) FROM notifications").fetchall()
+        assert 0 < handled_before < 200, f"the kill came after {handled_before} of 200: not mid-stream"
+        restarted = start_notifier(env)
+        try:
+            counts = notified_at(f"http://127.0.0.1:{env['NOTIFIER_HTTP_PORT']}", 200)
+            assert sorted(counts) == sorted(ids)
+            assert set(counts.values()) == {1}
+        finally:
+            restarted.stop()
     finally:
-        restarted.stop()
+        smtp.stop()
 
 
 def test_the_same_event_delivered_twice_notifies_once_and_poison_goes_to_the_dead_letters(users_alone) -> None:
@@ -211,10 +222,12 @@ def test_the_same_event_delivered_twice_notifies_once_and_poison_goes_to_the_dea
 class Inbox:
     """An aiosmtpd handler that keeps every message a real SMTP server received."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[EmailMessage] = []
+        self.delay = delay  # seconds each message takes: a slow mail server
 
     async def handle_DATA(self, server, session, envelope) -> str:  # the name aiosmtpd calls
+        await asyncio.sleep(self.delay)
         self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=policy.default))
         return "250 OK"
 
