@@ -1,0 +1,110 @@
+"""The gRPC edge, observed: every call is counted and timed, joins a trace, and is logged once.
+
+The interceptor runs first, before the guard and authentication (grpc_server.py), so that calls
+those refuse (RESOURCE_EXHAUSTED, UNAUTHENTICATED) are counted too. Its metrics have the names of
+gRPC's own Prometheus middleware: started, handled by status code, and a histogram of durations,
+each by service and method. A method the server does not have is answered UNIMPLEMENTED by grpcio
+and counted nowhere: a caller cannot make up method names to add series without end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+
+from . import tracing
+from .metrics import UsersMetrics
+
+log = logging.getLogger(__name__)
+
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+
+
+class ObservingInterceptor(grpc.ServerInterceptor):
+    def __init__(self, metrics: UsersMetrics) -> None:
+        self.metrics = metrics
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        service, _, method = handler_call_details.method.strip("/").partition("/")
+        call = _Call(self.metrics, "server_stream" if handler.response_streaming else "unary", service, method)
+        if handler.request_streaming and handler.response_streaming:
+            return _replace(handler, grpc.stream_stream_rpc_method_handler, call.streaming(handler.stream_stream))
+        if handler.request_streaming:
+            return _replace(handler, grpc.stream_unary_rpc_method_handler, call.unary(handler.stream_unary))
+        if handler.response_streaming:
+            return _replace(handler, grpc.unary_stream_rpc_method_handler, call.streaming(handler.unary_stream))
+        return _replace(handler, grpc.unary_unary_rpc_method_handler, call.unary(handler.unary_unary))
+
+
+def _replace(handler: grpc.RpcMethodHandler, make: Callable[..., Any], behavior: Behavior) -> grpc.RpcMethodHandler:
+    return make(
+        behavior, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+    )
+
+
+class _Call:
+    """One method's instruments: what happens around each of its calls."""
+
+    def __init__(self, metrics: UsersMetrics, kind: str, service: str, method: str) -> None:
+        self.metrics = metrics
+        self.labels = (kind, service, method)
+        self.path = f"/{service}/{method}"
+
+    def unary(self, behavior: Behavior) -> Behavior:
+        def call(request: Any, context: grpc.ServicerContext) -> Any:
+            token, started = self._begin(context)
+            try:
+                response = behavior(request, context)
+            except BaseException:
+                self._end(context, started, token, raised=True)
+                raise
+            self._end(context, started, token, raised=False)
+            return response
+
+        return call
+
+    def streaming(self, behavior: Behavior) -> Behavior:
+        def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            token, started = self._begin(context)
+            try:
+                yield from behavior(request, context)
+            except BaseException:
+                self._end(context, started, token, raised=True)
+                raise
+            self._end(context, started, token, raised=False)
+
+        return call
+
+    def _begin(self, context: grpc.ServicerContext) -> tuple[Any, float]:
+        """Join the caller's trace (metadata `traceparent`) or start one, and tell the caller which."""
+        incoming = dict(context.invocation_metadata() or ()).get(tracing.HEADER)
+        traceparent = tracing.joined(incoming if isinstance(incoming, str) else None)
+        context.send_initial_metadata(((tracing.HEADER, traceparent),))
+        self.metrics.grpc_started.labels(*self.labels).inc()
+        return tracing.enter(traceparent), time.perf_counter()
+
+    def _end(self, context: grpc.ServicerContext, started: float, token: Any, raised: bool) -> None:
+        seconds = time.perf_counter() - started
+        # The code abort() or set_code() chose; none means OK, or UNKNOWN after an unexpected exception.
+        code = context.code() or (grpc.StatusCode.UNKNOWN if raised else grpc.StatusCode.OK)
+        self.metrics.grpc_handled.labels(*self.labels, code.name).inc()
+        self.metrics.grpc_seconds.labels(*self.labels).observe(seconds)
+        log.info(
+            "%s %s", self.path, code.name,
+            extra={
+                "rpc.system": "grpc", "rpc.service": self.labels[1], "rpc.method": self.labels[2],
+                "rpc.grpc.status_code": code.value[0], "event.duration": int(seconds * 1e9),
+            },
+        )  # fmt: skip
+        tracing.leave(token)
