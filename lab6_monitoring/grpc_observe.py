@@ -9,6 +9,7 @@ and counted nowhere: a caller cannot make up method names to add series without 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -86,6 +87,13 @@ class _Call:
 
         return call
 
+    def count(self, code: grpc.StatusCode, seconds: float) -> None:
+        """One finished call, in the metrics: handled, by its code's name ("OK", "NOT_FOUND"), and its duration."""
+        # >>> lab 6 · _Call.count: grpc_handled by this method's labels and code.name, +1; grpc_seconds observes seconds
+        self.metrics.grpc_handled.labels(*self.labels, code.name).inc()
+        self.metrics.grpc_seconds.labels(*self.labels).observe(seconds)
+        # <<< lab 6
+
     def _begin(self, context: grpc.ServicerContext) -> tuple[Any, float]:
         """Join the caller's trace (metadata `traceparent`) or start one, and tell the caller which."""
         incoming = dict(context.invocation_metadata() or ()).get(tracing.HEADER)
@@ -98,8 +106,8 @@ class _Call:
         seconds = time.perf_counter() - started
         # The code abort() or set_code() chose; none means OK, or UNKNOWN after an unexpected exception.
         code = context.code() or (grpc.StatusCode.UNKNOWN if raised else grpc.StatusCode.OK)
-        self.metrics.grpc_handled.labels(*self.labels, code.name).inc()
-        self.metrics.grpc_seconds.labels(*self.labels).observe(seconds)
+        with contextlib.suppress(NotImplementedError):  # a starter's part not written yet: the call goes on unharmed
+            self.count(code, seconds)
         log.info(
             "%s %s", self.path, code.name,
             extra={

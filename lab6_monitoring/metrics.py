@@ -70,7 +70,9 @@ def install(app: Flask, registry: CollectorRegistry) -> PrometheusMetrics:
 
     def metrics() -> Response:
         """This process's metrics, in Prometheus's text format (for Prometheus: not in the API's document)."""
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        # >>> lab 6 · metrics: answer the registry's samples in Prometheus's text format (generate_latest)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        # <<< lab 6
 
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
     return exporter

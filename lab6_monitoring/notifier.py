@@ -10,6 +10,7 @@ with backoff; the HTTP side keeps answering (``/healthz`` says whether it is con
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -52,9 +53,14 @@ class Notifier:
 
     def handle(self, body: bytes) -> None:
         event = parse(body)  # PoisonEvent: straight to the dead letters
-        # >>> lab 6 · Notifier.handle: notify in the event's trace (tracing.traced); count the outcome and the delay
-        with tracing.traced(tracing.joined(event.traceparent)):  # logged meanwhile: with the registration's trace id
+        with tracing.traced(tracing.joined(event.traceparent)):  # lab 6: logged with the registration's trace id
             outcome = self.notify(event)
+        with contextlib.suppress(NotImplementedError):  # a starter's part not written yet: the notification is done
+            self.count(event, outcome)
+
+    def count(self, event: Event, outcome: str) -> None:
+        """Lab 6: the event, handled ("notified" or "duplicate"), in the metrics; a notification's delay too."""
+        # >>> lab 6 · Notifier.count: consumed by outcome, +1; for "notified", delay observes seconds_since(event.time)
         self.metrics.consumed.labels(outcome).inc()
         if outcome == "notified":
             self.metrics.delay.observe(seconds_since(event.time))

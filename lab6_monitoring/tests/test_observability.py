@@ -125,7 +125,9 @@ def test_grpc_calls_are_counted_by_method_and_code_and_traced(observed: harness.
         with pytest.raises(grpc.RpcError) as missing:
             stub.GetUser(users_pb2.GetUserRequest(id="999999"), metadata=metadata)
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
-        assert dict(missing.value.initial_metadata()).get("traceparent", "").split("-")[1:2] == [TRACE], missing.value.initial_metadata()
+        assert dict(missing.value.initial_metadata()).get("traceparent", "").split("-")[1:2] == [TRACE], (
+            missing.value.initial_metadata()
+        )
         stub.ListUsers(users_pb2.ListUsersRequest(), metadata=metadata)
         unknown = channel.unary_unary(f"/users.v1.UserService/Made{secrets.token_hex(4)}")
         with pytest.raises(grpc.RpcError) as unimplemented:
