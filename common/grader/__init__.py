@@ -24,7 +24,7 @@ the decorator below, exactly as the built-in ones in ``checks/`` do::
 
 A check passes unless it raises: CheckFailed (via ``expect``) or AssertionError fail it, any
 other exception marks it "error". ``ctx.rest`` and ``ctx.grpc`` call the service with the run's
-timeout, ``ctx.notifier`` lab 5's notifier (for checks declared with ``feature="notifications"``);
+timeout, ``ctx.notifier`` the notifier of labs 5-6 (for checks declared with ``feature="notifications"``);
 ``ctx.email()`` gives an address nobody used. Weights change with ``--weights FILE``
 (JSON or TOML mapping requirement ids to numbers).
 """

@@ -29,12 +29,12 @@ OVERVIEW = f"""\
 Grade a running implementation of a lab against its contract (docs/contract.md), in any language.
 
   {PROG} LAB --rest-url URL [--grpc-target HOST:PORT] [--notifier-url URL] [options]
-      grade the service already running there: every address the lab has (labs 2-5 gRPC too,
-      lab 5 also its notifier's HTTP port)
+      grade the service already running there: every address the lab has (labs 2-6 gRPC too,
+      labs 5-6 also the notifier's HTTP port)
   {PROG} LAB --start 'COMMAND' [options]
       start COMMAND with HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT / NOTIFIER_HTTP_PORT, grade it, stop it
   {PROG} class LAB --students FILE.csv --out FILE.csv [--results-dir DIR] [options]
-      grade every student of FILE.csv (columns student,rest_url,grpc_target and, for lab 5,
+      grade every student of FILE.csv (columns student,rest_url,grpc_target and, for labs 5-6,
       notifier_url); one CSV row each
   {PROG} list LAB [--hidden DIR] [--weights FILE]
       print the lab's requirements: id, core or extra, weight, dependencies
@@ -65,7 +65,9 @@ def grade_parser() -> Parser:
     parser.add_argument("--rest-url", metavar="URL", help="base URL of the REST side, e.g. http://127.0.0.1:8000")
     parser.add_argument("--grpc-target", metavar="HOST:PORT", help="gRPC address (labs 2+), e.g. 127.0.0.1:50051")
     parser.add_argument(
-        "--notifier-url", metavar="URL", help="lab 5: base URL of the notifier's HTTP port, e.g. http://127.0.0.1:8001"
+        "--notifier-url",
+        metavar="URL",
+        help="labs 5-6: base URL of the notifier's HTTP port, e.g. http://127.0.0.1:8001",
     )
     parser.add_argument("--start", metavar="COMMAND", help="start this command on free ports and grade it")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write results.json and junit.xml (and service.log)")

@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from .evidence import CheckFailed, Exchange, preview
 
 SERVICE = "users.v1.UserService"
+Metadata = tuple[tuple[str, str | bytes], ...]
 
 
 def describe_message(message: Message) -> str:
@@ -34,6 +35,11 @@ class GrpcReply:
     message: str
     error: grpc.RpcError | None
     exchange: Exchange
+    metadata: Metadata = ()  # what the server sent with its answer: headers (initial metadata), then trailers
+
+    def header(self, key: str) -> str | bytes | None:
+        """The first value the answer's metadata holds for `key` (lower case, as gRPC sends keys), or None."""
+        return next((value for name, value in self.metadata if name == key), None)
 
     @property
     def ok(self) -> bool:
@@ -41,6 +47,15 @@ class GrpcReply:
 
     def fail(self, reason: str) -> CheckFailed:
         return CheckFailed(reason, self.exchange)
+
+
+def answer_metadata(call: Any) -> Metadata:
+    """A finished call's headers then trailers (an RpcError is a call too), for checks that read what came back."""
+    found: list[tuple[str, str | bytes]] = []
+    for part in ("initial_metadata", "trailing_metadata"):
+        read = getattr(call, part, None)
+        found += [(key, value) for key, value in (read() if read else None) or ()]
+    return tuple(found)
 
 
 class GrpcClient:
@@ -61,12 +76,16 @@ class GrpcClient:
         """Call UserService/`method`; every status comes back as a reply, a missed deadline fails."""
         sent = f"{method}({describe_message(request)})"
         try:
-            response = getattr(self.stub, method)(request, timeout=self.timeout, metadata=metadata or None)
+            response, call = getattr(self.stub, method).with_call(
+                request, timeout=self.timeout, metadata=metadata or None
+            )
         except grpc.RpcError as error:
             code, details = error.code(), error.details() or ""
             self._raise_if_no_answer(code, sent, details)
-            return GrpcReply(code, None, details, error, Exchange(sent, f"{code.name}: {preview(details)}"))
-        return GrpcReply(grpc.StatusCode.OK, response, "", None, Exchange(sent, f"OK {describe_message(response)}"))
+            got = Exchange(sent, f"{code.name}: {preview(details)}")
+            return GrpcReply(code, None, details, error, got, answer_metadata(error))
+        got = Exchange(sent, f"OK {describe_message(response)}")
+        return GrpcReply(grpc.StatusCode.OK, response, "", None, got, answer_metadata(call))
 
     def raw_call(self, method: str, payload: bytes, metadata: tuple[tuple[str, str], ...] = ()) -> GrpcReply:
         """Send `payload` as the request bytes of UserService/`method` (for corrupt-input checks)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Features that bring an address of their own, beside the protocols': lab 5's notifier.
+# Features that bring an address of their own, beside the protocols': lab 5's notifier (lab 6 keeps it).
 FEATURE_SIDES = {"notifications": "notifier"}
 
 
@@ -23,7 +23,8 @@ class Lab:
     # Features beyond the protocols, each bringing its own requirements: "auth" (lab 3) also makes
     # every other requirement call as a logged-in user (auth_clients.py); "websocket" (lab 4) is
     # the chat on the HTTP port, graded through the REST address; "notifications" (lab 5) is the
-    # notifier, a second service graded through an address of its own (--notifier-url).
+    # notifier, a second service graded through an address of its own (--notifier-url); "monitoring"
+    # (lab 6) is the metrics and trace ids of both services, read at the addresses they already have.
     features: tuple[str, ...] = ()
 
     @property
@@ -46,6 +47,12 @@ LABS = (
         ("rest", "grpc"),
         stubs_package="lab5_broker",
         features=("auth", "websocket", "notifications"),
+    ),
+    Lab(
+        "lab6_monitoring",
+        ("rest", "grpc"),
+        stubs_package="lab6_monitoring",
+        features=("auth", "websocket", "notifications", "monitoring"),
     ),
 )
 

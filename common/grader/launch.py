@@ -1,6 +1,6 @@
 """Start the service under test for one run (``--start CMD``), as GitHub Classroom needs.
 
-The command gets HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT (lab 5: NOTIFIER_HTTP_PORT too) in
+The command gets HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT (labs 5-6: NOTIFIER_HTTP_PORT too) in
 its environment, as the contract's run command does; the grader waits until every port of the lab
 accepts TCP, grades, then stops the command's process group (the one it started, by its id) with
 SIGTERM, SIGKILL if it lingers.

@@ -40,6 +40,7 @@ class Requirement:
     time_limit: float | None = None  # None: the runner's default for one requirement
     hidden: bool = False
     feature: str | None = None  # None: every lab of the protocol; "auth": only labs with that feature
+    uses: tuple[str, ...] = ()  # further sides its check talks to (lab 6: a gRPC check reads the HTTP port's /metrics)
 
     @property
     def kind(self) -> str:
@@ -47,12 +48,12 @@ class Requirement:
 
     @property
     def sides(self) -> tuple[str, ...]:
-        """The addresses its check talks to: its protocol's, and its feature's own (lab 5's notifier).
+        """The addresses its check talks to: its protocol's, its feature's own (lab 5's notifier), and those it uses.
 
         When nothing answers at one of them, the requirement is not graded, and the report says where.
         """
         own = FEATURE_SIDES.get(self.feature or "")
-        return (self.protocol, own) if own else (self.protocol,)
+        return tuple(dict.fromkeys((self.protocol, *((own,) if own else ()), *self.uses)))
 
 
 class RegistryError(ValueError):
@@ -74,14 +75,23 @@ def requirement(
     depends_on: tuple[str, ...] | list[str] = (),
     time_limit: float | None = None,
     feature: str | None = None,
+    uses: tuple[str, ...] | list[str] = (),
 ) -> Callable[[Check], Check]:
-    """Register the decorated function as requirement `id`; it passes unless it raises."""
+    """Register the decorated function as requirement `id`; it passes unless it raises.
+
+    `uses` names the sides beyond its protocol's that the check talks to ("rest", "grpc",
+    "notifier"), so that it is not graded, rather than failed, when nothing answers there.
+    """
     if not ID_PATTERN.fullmatch(id):
         raise RegistryError(f"requirement id {id!r} must be upper-case words joined by '-', e.g. REST-CREATE")
     if protocol not in PROTOCOLS:
         raise RegistryError(f"{id}: protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     if weight < 0:
         raise RegistryError(f"{id}: weight must not be negative")
+    sides = (*PROTOCOLS, *FEATURE_SIDES.values())
+    unknown = [side for side in uses if side not in sides]
+    if unknown:
+        raise RegistryError(f"{id}: uses must name sides among {', '.join(sides)}, not {unknown[0]!r}")
 
     def register(check: Check) -> Check:
         if id in _collector or id in _BUILTIN:
@@ -98,6 +108,7 @@ def requirement(
             time_limit=time_limit,
             hidden=_collector is not _BUILTIN,
             feature=feature,
+            uses=tuple(uses),
         )
         return check
 

@@ -34,7 +34,7 @@ COLUMNS = [
 
 
 def read_students(path: Path) -> list[dict[str, str]]:
-    """Rows of the students file: columns student, rest_url, (labs 2+) grpc_target and (lab 5) notifier_url."""
+    """Rows of the students file: columns student, rest_url, (labs 2+) grpc_target and (labs 5+) notifier_url."""
     try:
         with path.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -42,7 +42,7 @@ def read_students(path: Path) -> list[dict[str, str]]:
         raise addr.UsageError(f"--students {path}: {exc.strerror}") from None
     if not rows or "student" not in rows[0] or "rest_url" not in rows[0]:
         raise addr.UsageError(
-            f"--students {path}: expected a CSV with a header: student,rest_url,grpc_target (lab 5: and notifier_url)"
+            f"--students {path}: expected a CSV with a header: student,rest_url,grpc_target (labs 5+: and notifier_url)"
         )
     return rows
 

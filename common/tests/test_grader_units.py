@@ -105,13 +105,14 @@ def test_labs_are_named_by_folder_or_number(name, lab):
     assert resolve(name).name == lab
 
 
-def test_each_lab_is_graded_at_its_protocols_and_lab5_at_its_notifier_too():
+def test_each_lab_is_graded_at_its_protocols_and_labs_from_5_on_at_their_notifier_too():
     assert {lab.number: lab.sides for lab in LABS} == {
         "lab1": ("rest",),
         "lab2": ("rest", "grpc"),
         "lab3": ("rest", "grpc"),
         "lab4": ("rest", "grpc"),
         "lab5": ("rest", "grpc", "notifier"),
+        "lab6": ("rest", "grpc", "notifier"),
     }
 
 

@@ -12,8 +12,14 @@ MODULES = {
     "grpc": ("grpc_crud", "grpc_errors", "grpc_concurrency", "grpc_extras"),
 }
 
-# Features a lab adds on top of its protocols (labs.py): lab 3's authentication, lab 4's chat, lab 5's notifier.
-FEATURE_MODULES = {"auth": ("auth",), "websocket": ("websocket",), "notifications": ("notifications",)}
+# Features a lab adds on top of its protocols (labs.py): lab 3's authentication, lab 4's chat, lab 5's notifier,
+# lab 6's metrics and traces.
+FEATURE_MODULES = {
+    "auth": ("auth",),
+    "websocket": ("websocket",),
+    "notifications": ("notifications",),
+    "monitoring": ("monitoring",),
+}
 
 
 def load(protocols: tuple[str, ...], features: tuple[str, ...] = ()) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..context import Context
@@ -39,6 +39,9 @@ from ..rest_client import Reply, RestClient
 from ..timestamps import parse_rfc3339
 from .ids import unknown_id_like
 from .rest_helpers import user_body, user_path
+
+if TYPE_CHECKING:  # grpc is imported by the runner only for labs with a gRPC side
+    from ..grpc_client import GrpcReply, Metadata
 
 Notification = dict[str, Any]
 
@@ -65,17 +68,24 @@ def register(ctx: Context, name: str, login: bool = False) -> str:
     wait for, which keeps a crowd of registrations fast. With `login`, the run's client registers
     the user with a password and logs it in, so that calls on its record carry its own token.
     """
+    return registration(ctx, name, login)[0]
+
+
+def registration(
+    ctx: Context, name: str, login: bool = False, headers: dict[str, str] | None = None
+) -> tuple[str, Reply]:
+    """As register, with `headers` sent too (lab 6's traceparent); the id and the answer, whose headers matter there."""
     body = {"name": f"{name} {ctx.token()}", "email": ctx.email("notify")}
     client = ctx.rest if login else RestClient(ctx.rest.base_url, ctx.timeout)
     try:
-        reply = client.post("/users", body)
+        reply = client.request("POST", "/users", json_body=body, headers=headers)
     finally:
         if not login:
             client.close()
     if not 200 <= reply.status < 300:
         plain = "" if login else " (without a password, which is optional)"
         raise reply.fail(f"registering a user{plain} should succeed, got {reply.status}")
-    return str(user_body(reply)["id"])
+    return str(user_body(reply)["id"]), reply
 
 
 def register_at_once(ctx: Context, count: int, name: str) -> list[str]:
@@ -92,11 +102,16 @@ def register_at_once(ctx: Context, count: int, name: str) -> list[str]:
 
 def register_over_grpc(ctx: Context, name: str) -> str:
     """A new user created with CreateUser over gRPC; its id."""
+    return registration_over_grpc(ctx, name)[0]
+
+
+def registration_over_grpc(ctx: Context, name: str, metadata: Metadata = ()) -> tuple[str, GrpcReply]:
+    """As register_over_grpc, with `metadata` sent too (lab 6's traceparent); the id and the answer."""
     request = ctx.grpc.pb.CreateUserRequest(name=f"{name} {ctx.token()}", email=ctx.email("notify"))
-    reply = ctx.grpc.call("CreateUser", request)
+    reply = ctx.grpc.call("CreateUser", request, metadata)
     if not reply.ok:
         raise reply.fail(f"CreateUser should succeed, got {reply.code.name}")
-    return str(reply.response.id)
+    return str(reply.response.id), reply
 
 
 # --- the notifier's record ---------------------------------------------------------------------
