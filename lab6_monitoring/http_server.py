@@ -167,7 +167,7 @@ class _Logs(gunicorn.glogging.Logger):
 
     def setup(self, cfg: Any) -> None:
         self.error_log.propagate = True
-        self.error_log.setLevel(logging.INFO)
+        self.error_log.setLevel(logging.getLogger().level)  # LOG_LEVEL, as the root logger has it
 
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
         """Requests are logged by the app, with their trace id (rest_observe.py)."""

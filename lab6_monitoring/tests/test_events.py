@@ -8,6 +8,7 @@ import json
 import jsonschema_rs
 import pytest
 
+from .. import tracing
 from ..events import EVENT_SCHEMA, PoisonEvent, parse, user_registered
 
 VALIDATOR = jsonschema_rs.validator_for(EVENT_SCHEMA, validate_formats=True)
@@ -42,6 +43,8 @@ POISON = {
     "an empty source": changed(source=""),
     "a name too long": changed(data={"id": "7", "name": "A" * 201, "email": "ada@example.com"}),
     "nested too deep": b"[" * 100_000,
+    "a number for a traceparent": changed(traceparent=5),
+    "a null traceparent": changed(traceparent=None),
 }
 
 
@@ -59,3 +62,20 @@ def test_poison_is_refused_by_the_parser_and_by_the_schema(body: bytes):
     except (ValueError, RecursionError):
         return  # not JSON: nothing for a schema to look at
     assert not VALIDATOR.is_valid(document)
+
+
+def test_an_event_carries_the_trace_of_the_request_that_made_it():
+    """Lab 6: made while a request is handled, the event joins its trace; the notifier reads it back."""
+    traceparent = tracing.joined("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    with tracing.traced(traceparent):
+        event = user_registered("7", "Ada Lovelace", "ada@example.com")
+    assert VALIDATOR.is_valid(json.loads(event.to_json()))
+    assert parse(event.to_json()).trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert user_registered("8", "Grace", "grace@example.com").traceparent is None, "outside a request: no trace"
+
+
+def test_a_traceparent_that_is_not_w3c_is_not_poison_but_not_followed():
+    """A producer's bad trace context must not lose a notification: the event is handled in a new trace."""
+    for bad in ("rubbish", "00-" + "0" * 32 + "-00f067aa0ba902b7-01", "x" * 10_000):
+        body = changed(traceparent=bad)
+        assert VALIDATOR.is_valid(json.loads(body)) and parse(body).traceparent is None

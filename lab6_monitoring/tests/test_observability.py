@@ -19,7 +19,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
-from common import harness
+from common import harness, rawhttp
 
 from ..events import user_registered
 from ..settings import load
@@ -264,3 +264,31 @@ def flatten(document: dict, prefix: str = "") -> dict[str, object]:
         else:
             flat[f"{prefix}{key}"] = item
     return flat
+
+
+@pytest.mark.parametrize(("variable", "value"), [("LOG_FORMAT", "xml"), ("LOG_LEVEL", "chatty")])
+def test_a_log_setting_the_lab_cannot_use_stops_the_start_naming_it(variable: str, value: str) -> None:
+    for module in (LAB, f"{LAB}.notifier"):
+        ended = harness.run_to_exit(module, {"JWT_SECRET": "s" * 32, variable: value})
+        assert ended.returncode == 2 and variable in ended.stderr and "Traceback" not in ended.stderr, ended.stderr
+
+
+@pytest.mark.parametrize(("log_format", "level"), [("text", "info"), ("ecs", "warning")])
+def test_log_format_and_level_choose_what_is_written(log_format: str, level: str) -> None:
+    """LOG_FORMAT=text writes lab 5's lines; LOG_LEVEL=warning leaves out the info lines, Gunicorn's too."""
+    require_rabbitmq(load({}, service="notifier"))
+    lab = harness.start(LAB, {"LOG_FORMAT": log_format, "LOG_LEVEL": level})
+    try:
+        requests.get(f"{lab.http_url}/healthz", timeout=5)
+        head = b"POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+        assert rawhttp.request(lab.http_url, head).status == 413  # and a warning in the log
+    finally:
+        assert lab.stop() == 0
+    lines = [line for line in lab.log().splitlines() if line.strip()]
+    warned = [line for line in lines if "refused a body" in line]
+    assert len(warned) == 1, lines[-5:]
+    if log_format == "text":
+        assert not any(line.startswith("{") for line in lines) and any("GET /healthz 200" in line for line in lines)
+    else:
+        levels = {json.loads(line)["log.level"] for line in lines}
+        assert levels <= {"warning", "error", "critical"}, levels
