@@ -3,8 +3,9 @@
 #
 #   ./run_all.sh                    run every lab: start it, take its demo tour, stop it
 #   ./run_all.sh lab1               the same for one lab (lab1 or lab1_rest)
-#   ./run_all.sh test               the linter, then common/ and each lab's tests, each in its own process
-#   ./run_all.sh test lab2 [ARGS]   one lab's tests (or common's); ARGS go to pytest
+#   ./run_all.sh test               the linter, then common/ and each lab's tests, each in its own pytest process,
+#                                   2 at a time (TEST_JOBS=N: N at a time, 1: one after another, output live)
+#   ./run_all.sh test lab2 [ARGS]   one lab's tests (or common's), output live; ARGS go to pytest
 #   ./run_all.sh test --quick       the same without the slow tests (it lists what it skipped)
 #   ./run_all.sh grade LAB --rest-url URL [--grpc-target HOST:PORT] [--notifier-url URL]
 #                                   grade a running implementation, in any language (docs/contract.md)
@@ -22,7 +23,6 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 PY="$VENV/bin/python"
-LOGS=.test-logs
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nrun_all.sh: %s\n' "$*" >&2; exit 1; }
@@ -104,43 +104,20 @@ install_for_tests() {
     install_codegen
 }
 
-# count WORD LINE: the number before WORD in pytest's closing line ("3 passed, 1 failed in 2.0s").
-count() { awk -v word="^($1),?$" '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ word) n += $i } END { print n + 0 }' <<<"$2"; }
-
+# run_tests [--quick] [TARGET...] [ARGS]: the linter, then each target's pytest process, TEST_JOBS at a
+# time, each one's output in .test-logs/<target>.log, and a summary (common/run_tests.py).
 run_tests() {
     local quick=() targets=() args=()
     while [ $# -gt 0 ]; do
         case "$1" in
-            --quick) quick=(-m "not slow"); shift ;;
+            --quick) quick=(--quick); shift ;;
             common|lab[0-9]*) targets+=("$(if [ "$1" = common ]; then echo common; else resolve_lab "$1"; fi)"); shift ;;
             *) args+=("$@"); break ;;
         esac
     done
     [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(echo common; labs)
     install_for_tests
-    local target status failed=0 passed=0 failures=0 line summary=()
-    step "lint: ruff check"
-    if "$PY" -m ruff check .; then summary+=("$(printf '  %-16s %s' ruff 'clean')"); else summary+=("$(printf '  %-16s %s' ruff 'FAILED (see above)')"); failed=1; fi
-    mkdir -p "$LOGS"
-    for target in "${targets[@]}"; do
-        step "tests: $target (its own pytest process)"
-        set +e
-        "$PY" -m pytest "$target" "${quick[@]}" "${args[@]}" 2>&1 | tee "$LOGS/$target.log"
-        status=${PIPESTATUS[0]}
-        set -e
-        line=$(grep -E '^=+ .* in [0-9.]+s' "$LOGS/$target.log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
-        summary+=("$(printf '  %-16s %s' "$target" "${line:-no summary (exit status $status)}")")
-        passed=$((passed + $(count passed "$line")))
-        failures=$((failures + $(count 'failed|errors?' "$line")))
-        [ "$status" -eq 0 ] || failed=1
-    done
-    printf '\nSummary, one pytest process each:\n'
-    printf '%s\n' "${summary[@]}"
-    if [ ${#quick[@]} -gt 0 ]; then
-        echo "--quick skipped the tests marked slow (property-based, load, study and clean-install tests); ./run_all.sh test runs them."
-    fi
-    printf 'total: %d passed, %d failed\n' "$passed" "$failures"
-    return "$failed"
+    "$PY" -m common.run_tests "${quick[@]}" "${targets[@]}" -- "${args[@]}"
 }
 
 main() {
@@ -175,7 +152,7 @@ main() {
         generate) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh generate LAB"
                   local lab; lab=$(resolve_lab "$1"); install "$lab/requirements.txt" requirements-test.txt; install_codegen
                   "$PY" -m "$lab.generate" ;;
-        -h|--help|help) sed -n '2,17p' "$0" ;;
+        -h|--help|help) sed -n '2,18p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }

@@ -7,6 +7,7 @@ which the pytest plugin attaches to any test that fails while the process runs.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import os
 import secrets
@@ -32,8 +33,45 @@ class LabFailedToStart(RuntimeError):
     """The lab exited or never became ready; the message ends with its log."""
 
 
+# The ports free_port handed out lately, to any test process of this user (see free_port).
+HANDED_OUT = Path(tempfile.gettempdir()) / f"microlabs-ports-{os.getuid()}"
+HANDED_OUT_SECONDS = 60.0
+
+
 def free_port() -> int:
-    """A TCP port that nothing listens on right now (the OS picks it)."""
+    """A TCP port that nothing listens on right now (the OS picks it), and not handed out in the last minute.
+
+    A port handed out stays free until the lab it is for binds it, a second or more later, and the
+    OS picks at random each time, so it may pick that port again meanwhile: for another process of
+    ``./run_all.sh test`` running beside this one, or for the same lab's next port. So this user's
+    processes note each port they are handed in one file, under a lock, and refuse a noted one.
+    """
+    with HANDED_OUT.open("a+") as record:
+        fcntl.flock(record, fcntl.LOCK_EX)
+        record.seek(0)
+        now = time.time()
+        lately = _handed_out_since(record.read().splitlines(), now - HANDED_OUT_SECONDS)
+        port = _unbound_port()
+        while port in lately:
+            port = _unbound_port()
+        lately[port] = now
+        record.truncate(0)
+        record.writelines(f"{at} {port}\n" for port, at in lately.items())
+    return port
+
+
+def _handed_out_since(lines: list[str], since: float) -> dict[int, float]:
+    """The ports of the lines "TIME PORT" since a time; a line cut short (its writer killed) is ignored."""
+    lately: dict[int, float] = {}
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            at, port = line.split()
+            if float(at) >= since:
+                lately[int(port)] = float(at)
+    return lately
+
+
+def _unbound_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

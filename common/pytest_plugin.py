@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from . import harness
+from . import bench, harness
 
 LOG_TAIL_CHARS = 6000
 
@@ -59,6 +59,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     labs = {top for top in tops if top.startswith("lab")}
     if len(labs) > 1:
         raise pytest.UsageError(f"these tests span {len(labs)} labs; run one lab per process: ./run_all.sh test")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """A lab's benchmark smoke test (tests/test_bench.py) runs the benchmark, which pins processes to cores 0
+    and 1: labs' test processes running side by side (./run_all.sh test) take turns at them. Outermost
+    (tryfirst), so the wait does not count against the test's timeout."""
+    if item.path.name != "test_bench.py":
+        return (yield)
+    with bench.cores_to_ourselves():
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

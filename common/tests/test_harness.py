@@ -33,3 +33,12 @@ def test_console_examples_keep_continued_commands_and_their_output(tmp_path: Pat
     readme.write_text("text\n```console\n$ echo one \\\n    two\none two\n$ true\n```\n")
     examples = console_examples(readme)
     assert [(e.command, e.expected) for e in examples] == [("echo one \\\n    two", "one two"), ("true", "")]
+
+
+def test_a_port_handed_out_lately_is_not_handed_out_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The OS may pick a port again before the lab it went to binds it; free_port asks for another."""
+    monkeypatch.setattr(harness, "HANDED_OUT", tmp_path / "ports")
+    picks = iter([41001, 41001, 41003, 41005])
+    monkeypatch.setattr(harness, "_unbound_port", lambda: next(picks))
+    (tmp_path / "ports").write_text("1.0 41005\n12")  # long ago, and a line its writer did not finish
+    assert [harness.free_port(), harness.free_port(), harness.free_port()] == [41001, 41003, 41005]

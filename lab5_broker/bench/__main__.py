@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -33,7 +30,20 @@ from pathlib import Path
 import requests
 
 from common import harness
-from common.bench import GENERATOR_CORE, SERVER_CORE, children, descendants, median_range, pin, process_stats
+from common.bench import (
+    SERVER_CORE,
+    WRK_NEEDS,
+    children,
+    cpu_seconds,
+    descendants,
+    median_range,
+    pin,
+    split_services,
+    wait_until_consuming,
+    wait_until_notified,
+    wrk,
+    wrk_runs_here,
+)
 
 from ..notifier import PAGE
 
@@ -94,45 +104,34 @@ def one_run(args: argparse.Namespace, broker: str, load: str) -> dict[str, float
     with broker_for(broker) as env, harness.running(LAB, env) as lab:
         pin(lab.pid, SERVER_CORE)  # the users service, its Gunicorn worker, the notifier and its worker
         notifier = f"http://{lab.host}:{lab.env['NOTIFIER_HTTP_PORT']}/notifications"
-        wait_until_consuming(notifier.replace("/notifications", "/healthz"))
-        services = split_services(lab.pid)
-        cpu_before = {name: cpu(pids) for name, pids in services.items()}
+        wait_until_consuming(notifier.replace("/notifications", "/healthz"), DRAIN_SECONDS)
+        services = split_services(lab.pid, LAB)
+        cpu_before = {name: cpu_seconds(pids) for name, pids in services.items()}
         started = time.time()
-        wrk = run_wrk(lab.http_url, args.seconds, load)
+        summary = run_wrk(lab.http_url, args.seconds, load)
         # wrk does not count the requests still in flight when it stops, but the lab created those users:
         # one more registration, after the load, has the highest id, and every id up to it must be notified.
         closing = {"name": "Last", "email": "last@bench.example"}
         marker = requests.post(f"{lab.http_url}/users", json=closing, timeout=30)
         registered = int(marker.json()["id"])
-        wait_for_user(notifier, marker.json()["id"])
-        spent = {name: (cpu(pids) - cpu_before[name]) / registered * 1e6 for name, pids in services.items()}
+        wait_until_notified(notifier, marker.json()["id"], DRAIN_SECONDS)
+        spent = {name: (cpu_seconds(pids) - cpu_before[name]) / registered * 1e6 for name, pids in services.items()}
         found = wait_for_all(notifier, registered)
     notified = Counter(n["user_id"] for n in found)
     delays = sorted(seconds_between(n["event_time"], n["notified_at"]) for n in found)
     last = max(datetime.fromisoformat(n["notified_at"]).timestamp() for n in found)
     return {
         "per_second": len(found) / (last - started),
-        "rest_p99_ms": wrk["p99_us"] / 1000,
+        "rest_p99_ms": summary["p99_us"] / 1000,
         "p50_ms": percentile(delays, 50) * 1000,
         "p99_ms": percentile(delays, 99) * 1000,
         "registered": registered,
         "lost": sum(1 for user_id in range(1, registered + 1) if str(user_id) not in notified),
         "twice": sum(1 for count in notified.values() if count > 1),
-        "errors": wrk["bad_status"] + wrk["socket_errors"],
+        "errors": summary["bad_status"] + summary["socket_errors"],
         "users_cpu_us": spent["users"],
         "notifier_cpu_us": spent["notifier"],
     }
-
-
-def split_services(lab_pid: int) -> dict[str, list[int]]:
-    """The processes of each service: the users service's, and its child notifier's (a master and a worker each)."""
-    everyone = [lab_pid, *descendants(lab_pid)]
-    notifier = [pid for pid in everyone if b"lab5_broker.notifier" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    return {"users": [pid for pid in everyone if pid not in notifier], "notifier": notifier}
-
-
-def cpu(pids: list[int]) -> float:
-    return sum(process_stats(pid)[1] for pid in pids)
 
 
 def baseline_run(args: argparse.Namespace) -> dict[str, float]:
@@ -140,7 +139,7 @@ def baseline_run(args: argparse.Namespace) -> dict[str, float]:
     with harness.running(BASELINE) as lab:
         pin(lab.pid, SERVER_CORE)
         pids = [lab.pid, *descendants(lab.pid)]
-        cpu_before = cpu(pids)
+        cpu_before = cpu_seconds(pids)
         started = time.time()
         load = run_wrk(lab.http_url, args.seconds, "max")
         closing = {"name": "Last", "email": "last@bench.example"}
@@ -148,7 +147,7 @@ def baseline_run(args: argparse.Namespace) -> dict[str, float]:
         return {
             "per_second": registered / (time.time() - started),
             "rest_p99_ms": load["p99_us"] / 1000,
-            "users_cpu_us": (cpu(pids) - cpu_before) / registered * 1e6,
+            "users_cpu_us": (cpu_seconds(pids) - cpu_before) / registered * 1e6,
             "registered": registered,
         }
 
@@ -156,26 +155,7 @@ def baseline_run(args: argparse.Namespace) -> dict[str, float]:
 def run_wrk(url: str, seconds: int, load: str) -> dict[str, int]:
     """wrk on the generator's core at this load; its summary (register.lua's done())."""
     connections, pause = wrk_load(load)
-    command = [
-        "taskset", "-c", str(GENERATOR_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-        "-s", str(SCRIPT), url, "--", secrets.token_hex(4), f"{pause:g}",
-    ]  # fmt: skip
-    wrk = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(wrk.stdout.strip().splitlines()[-1])
-
-
-def wait_until_consuming(healthz: str) -> None:
-    """The lab answers before its notifier consumes (a Kafka group takes seconds to form): measure after."""
-    deadline = time.monotonic() + DRAIN_SECONDS
-    while requests.get(healthz, timeout=30).json()["status"] != "ok" and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
-def wait_for_user(url: str, user_id: str) -> None:
-    """Until the user is notified (or DRAIN_SECONDS have passed): asking for one user costs the notifier little."""
-    deadline = time.monotonic() + DRAIN_SECONDS
-    while not requests.get(url, params={"user_id": user_id}, timeout=30).json() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    return wrk(url, SCRIPT, seconds, connections, [secrets.token_hex(4), f"{pause:g}"])
 
 
 def wait_for_all(url: str, count: int) -> list[dict[str, str]]:
@@ -228,8 +208,8 @@ def table(results: dict[tuple[str, str], list[dict[str, float]]]) -> str:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    if shutil.which("taskset") is None or shutil.which("wrk") is None or (os.cpu_count() or 1) < 2:
-        print("the benchmark needs two cores, taskset (util-linux) and wrk (Debian/Ubuntu: apt-get install wrk)")
+    if not wrk_runs_here():
+        print(WRK_NEEDS)
         return 1
     configurations = [(broker, load) for broker in args.brokers for load in args.loads]
     results: dict[tuple[str, str], list[dict[str, float]]] = {configuration: [] for configuration in configurations}
