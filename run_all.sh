@@ -14,6 +14,7 @@
 #   ./run_all.sh bench [ARGS]       the REST vs gRPC study of lab 2: writes docs/rest-vs-grpc.md
 #   ./run_all.sh bench lab4 [ARGS]  lab 4's WebSocket benchmark: clients, latency, memory (prints a table)
 #   ./run_all.sh bench lab5 [ARGS]  lab 5's pipeline benchmark: registrations/s end to end, notification delay
+#   ./run_all.sh bench lab6 [ARGS]  lab 6's cost of observing: requests/s with metrics and logs on, against lab 5
 #   ./run_all.sh new labN_name      make the next lab, a copy of the last one (see common/lessons.py)
 #   ./run_all.sh generate LAB       regenerate a lab's gRPC code after editing its .proto
 #
@@ -139,6 +140,11 @@ main() {
                    command -v wrk >/dev/null || die "lab 5's benchmark registers users with wrk. Install it (Debian/Ubuntu: sudo apt-get install wrk)."
                    step "bench: lab 5's pipeline benchmark (python -m lab5_broker.bench $*)"
                    "$PY" -m lab5_broker.bench "$@"
+               elif [ "${1:-}" = lab6 ] || [ "${1:-}" = lab6_monitoring ]; then
+                   shift; install lab5_broker/requirements.txt lab6_monitoring/requirements.txt
+                   command -v wrk >/dev/null || die "lab 6's benchmark loads the labs with wrk. Install it (Debian/Ubuntu: sudo apt-get install wrk)."
+                   step "bench: lab 6's cost of observing (python -m lab6_monitoring.bench $*)"
+                   "$PY" -m lab6_monitoring.bench "$@"
                else
                    install lab2_grpc/requirements.txt lab2_grpc/bench/requirements.txt
                    step "bench: the REST vs gRPC study (python -m lab2_grpc.bench $*)"
@@ -152,7 +158,7 @@ main() {
         generate) shift; [ $# -eq 1 ] || die "usage: ./run_all.sh generate LAB"
                   local lab; lab=$(resolve_lab "$1"); install "$lab/requirements.txt" requirements-test.txt; install_codegen
                   "$PY" -m "$lab.generate" ;;
-        -h|--help|help) sed -n '2,18p' "$0" ;;
+        -h|--help|help) sed -n '2,19p' "$0" ;;
         *) local lab; lab=$(resolve_lab "$command"); run_labs "$lab" ;;
     esac
 }

@@ -111,8 +111,10 @@ def parse(body: bytes | None) -> Event:
         if not isinstance(envelope[name], str) or not envelope[name]:
             raise PoisonEvent(f"{name} must be a non-empty string")
     try:
-        datetime.fromisoformat(envelope["time"])
+        zoned = datetime.fromisoformat(envelope["time"]).tzinfo is not None
     except ValueError:
-        raise PoisonEvent("time is not an RFC 3339 time") from None
+        zoned = False
+    if not zoned:  # RFC 3339 names the zone: a time without one is not a moment anyone can compare with
+        raise PoisonEvent("time is not an RFC 3339 time (with its zone)")
     fields = {name: data[name] for name in DATA_FIELDS}
     return Event(envelope["type"], fields, envelope["id"], envelope["source"], envelope["time"])

@@ -75,6 +75,8 @@ MAX_DETAIL_CHARACTERS = 200
 WEBSOCKET_PATH = re.compile(rb"GET /ws[?# ]")
 UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 CONNECTION_UPGRADE = re.compile(rb"^connection:[^\n]*\bupgrade\b", re.IGNORECASE | re.MULTILINE)
+# A query string, quoted in a message: from its "?" to the next space or quote.
+QUERY = re.compile(r"\?[^\s'\"]*")
 BODY = re.compile(rb"^(content-length|transfer-encoding):", re.IGNORECASE | re.MULTILINE)
 
 
@@ -82,6 +84,7 @@ def serve(
     app: Flask, settings: Settings, lifecycle: Lifecycle, listener: socket.socket, websockets: WebSocketServer | None
 ) -> int:
     """Serve on `listener` until stopped; the exit status: 0 after a graceful stop, 1 after a forced one."""
+    logging.getLogger("gunicorn.error").addFilter(_queries_hidden)
     server = _Server(app, settings, lifecycle, listener, websockets)
     arbiter = _Arbiter(server)
     try:
@@ -89,6 +92,13 @@ def serve(
     except SystemExit as stop:
         return int(stop.code or 0)
     return 0
+
+
+def _queries_hidden(record: logging.LogRecord) -> bool:
+    """Gunicorn quotes a request line it cannot parse, and its query string may hold a token (a
+    WebSocket's ?token=): the log keeps the path, never the query."""
+    record.msg, record.args = QUERY.sub("?...", record.getMessage()), None
+    return True
 
 
 def write_problem(sock: socket.socket, status: int, reason: str, detail: str) -> None:
@@ -186,7 +196,7 @@ class _Worker(ThreadWorker):
     def init_process(self) -> None:
         gunicorn.util.write_error = write_problem  # Gunicorn's own error pages, as problem+json
         self.app.lifecycle.start()  # in the worker, after the fork; raises if a component cannot start
-        log.info("ready: http://%s", self.app.settings.address(self.app.settings.http_port))
+        log.info("ready: http://%s", self.app.settings.address(self.sockets[0].getsockname()[1]))
         super().init_process()  # serves until stopped
 
     def init_signals(self) -> None:

@@ -1,5 +1,7 @@
 """A guided tour of both APIs: ``python -m lab6_monitoring.demo [BASE_URL]`` prints each call and its answer.
 
+Lab 6 ends it with a registration's trace id and what the metrics say.
+
 It runs against a service that is already up (``python -m lab6_monitoring`` in another terminal);
 ``./run_all.sh`` starts the lab, runs this tour and stops it again.
 """
@@ -18,6 +20,14 @@ from websockets.sync.client import connect
 from .settings import Settings, load
 from .tokens import inspect
 from .users.v1 import users_pb2, users_pb2_grpc
+
+# Lab 6: the samples the tour shows of each service's metrics.
+WATCHED_USERS = (
+    'flask_http_request_duration_seconds_count{method="POST",route="/users"',
+    "grpc_server_handled_total",
+    "microlabs_",
+)
+WATCHED_NOTIFIER = ("microlabs_events_consumed_total", "microlabs_notification_delay_seconds_count", "process_resident")
 
 
 class Tour:
@@ -135,6 +145,30 @@ def notifications_tour(settings: Settings, expected: int) -> None:
         sys.exit(f"expected {expected} notifications, found {len(found)}: the notifier says {health['status']!r}")
 
 
+def observability_tour(settings: Settings, base_url: str) -> None:
+    """Lab 6: a registration's trace id, from the answer to the notification, and what the metrics say of it all."""
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    print(f"\n> POST /users with the header traceparent: {traceparent}")
+    reply = requests.post(
+        f"{base_url}/users", json={"name": "Edsger Dijkstra", "email": "edsger@example.com"},
+        headers={"traceparent": traceparent}, timeout=10,
+    )  # fmt: skip
+    print(f"< {reply.status_code} {reply.reason}, traceparent: {reply.headers['traceparent']} (the same trace)")
+    notifier = f"http://{settings.address(settings.notifier_http_port)}"
+    deadline = time.monotonic() + 15
+    user = reply.json()["id"]
+    while not (found := requests.get(f"{notifier}/notifications", params={"user_id": user}, timeout=10).json()):
+        if time.monotonic() > deadline:
+            sys.exit(f"user {user} was not notified within 15 s")
+        time.sleep(0.2)
+    print(f"< the notification of user {user} has trace_id {found[0]['trace_id']}: search the logs for it")
+    for url, wanted in ((base_url, WATCHED_USERS), (notifier, WATCHED_NOTIFIER)):
+        print(f"\nSome of what GET {url}/metrics says (Prometheus scrapes it):")
+        for line in requests.get(f"{url}/metrics", timeout=10).text.splitlines():
+            if line.startswith(wanted):
+                print(f"  {line}")
+
+
 def main() -> None:
     settings = load()
     tour = Tour(sys.argv[1] if len(sys.argv) > 1 else f"http://{settings.address(settings.http_port)}")
@@ -159,6 +193,7 @@ def main() -> None:
     grpc_tour(settings.address(settings.grpc_port), tour)
     chat_tour(tour, tour.token)
     notifications_tour(settings, 4)  # Ada, Alan, Grace (over gRPC) and the chat's second Alan
+    observability_tour(settings, tour.base_url)
     print("\nTour complete.")
 
 

@@ -127,9 +127,11 @@ def parse(body: bytes | None) -> Event:
         if not isinstance(envelope[name], str) or not envelope[name]:
             raise PoisonEvent(f"{name} must be a non-empty string")
     try:
-        datetime.fromisoformat(envelope["time"])
+        zoned = datetime.fromisoformat(envelope["time"]).tzinfo is not None
     except ValueError:
-        raise PoisonEvent("time is not an RFC 3339 time") from None
+        zoned = False
+    if not zoned:  # RFC 3339 names the zone: a time without one is not a moment anyone can compare with
+        raise PoisonEvent("time is not an RFC 3339 time (with its zone)")
     traceparent = envelope.get("traceparent")
     if "traceparent" in envelope and not isinstance(traceparent, str):
         raise PoisonEvent("traceparent must be a string")

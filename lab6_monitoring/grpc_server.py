@@ -23,7 +23,7 @@ from concurrent import futures
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 from prometheus_client import CollectorRegistry
 
 from .auth import Auth
@@ -39,6 +39,12 @@ from .users.v1 import users_pb2, users_pb2_grpc
 
 USER_SERVICE = users_pb2.DESCRIPTOR.services_by_name["UserService"].full_name  # "users.v1.UserService"
 AUTH_SERVICE = users_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name  # "users.v1.AuthService"
+# Lab 6: every service the server has, as the .proto files describe them (for the kind of each method).
+SERVICES = [
+    *users_pb2.DESCRIPTOR.services_by_name.values(),
+    *health_pb2.DESCRIPTOR.services_by_name.values(),
+    *reflection_pb2.DESCRIPTOR.services_by_name.values(),
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +78,7 @@ class GrpcServer:
             # Lab 6: every call observed first (counted, timed, traced, logged), refused ones too. Then the
             # guard: every call, with a good token or not, counts against its budget, and a starter's
             # unwritten auth check ends UNIMPLEMENTED. Then authentication, before any handler.
-            interceptors=[ObservingInterceptor(self._metrics), guard, AuthInterceptor(self._auth)],
+            interceptors=[ObservingInterceptor(self._metrics, SERVICES), guard, AuthInterceptor(self._auth)],
             # Never more calls than threads: one more is refused at once instead of waiting in a queue.
             maximum_concurrent_rpcs=threads,
             options=[

@@ -24,7 +24,7 @@ Lab 4: a request to upgrade to WebSocket (``Upgrade: websocket``) is not given a
 pool, which it would hold for as long as the connection lasts: once its head has arrived, the
 connection goes to the WebSocket server (ws_server.py), which serves it as a greenlet.
 
-Lab 6: a method the server does not know is answered 501 before the app (each method would be a
+Lab 6: a method the lab does not serve is answered 405 before the app (each method would be a
 series of the request metrics of its own); Gunicorn's own messages go through the lab's logging.
 """
 
@@ -75,12 +75,14 @@ ACCEPT_PAUSE_SECONDS = 0.5
 MAX_HEAD_BYTES = 64 * 1024
 # How much of a request an error that the server writes itself quotes back.
 MAX_DETAIL_CHARACTERS = 200
-# Lab 6: HTTP's methods (RFC 9110, and PATCH); any other is answered 501 before it reaches the app and its metrics.
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+# Lab 6: the methods the lab serves; any other is answered 405 before it reaches the app and its metrics.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # A WebSocket handshake: a GET of /ws asking to upgrade the connection to WebSocket, without a body.
 WEBSOCKET_PATH = re.compile(rb"GET /ws[?# ]")
 UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 CONNECTION_UPGRADE = re.compile(rb"^connection:[^\n]*\bupgrade\b", re.IGNORECASE | re.MULTILINE)
+# A query string, quoted in a message: from its "?" to the next space or quote.
+QUERY = re.compile(r"\?[^\s'\"]*")
 BODY = re.compile(rb"^(content-length|transfer-encoding):", re.IGNORECASE | re.MULTILINE)
 
 
@@ -88,6 +90,7 @@ def serve(
     app: Flask, settings: Settings, lifecycle: Lifecycle, listener: socket.socket, websockets: WebSocketServer | None
 ) -> int:
     """Serve on `listener` until stopped; the exit status: 0 after a graceful stop, 1 after a forced one."""
+    logging.getLogger("gunicorn.error").addFilter(_queries_hidden)
     server = _Server(app, settings, lifecycle, listener, websockets)
     arbiter = _Arbiter(server)
     try:
@@ -97,14 +100,25 @@ def serve(
     return 0
 
 
-def write_problem(sock: socket.socket, status: int, reason: str, detail: str) -> None:
-    """Answer with a problem+json document and close: the connection cannot be trusted for another request."""
+def _queries_hidden(record: logging.LogRecord) -> bool:
+    """Gunicorn quotes a request line it cannot parse, and its query string may hold a token (a
+    WebSocket's ?token=): the log keeps the path, never the query."""
+    record.msg, record.args = QUERY.sub("?...", record.getMessage()), None
+    return True
+
+
+def write_problem(sock: socket.socket, status: int, reason: str, detail: str, header: str = "") -> None:
+    """Answer with a problem+json document and close: the connection cannot be trusted for another request.
+
+    `header`, when given, is one more header line (lab 6: a 405's "Allow: ...").
+    """
     detail = detail or reason
     if len(detail) > MAX_DETAIL_CHARACTERS:
         detail = f"{detail[:MAX_DETAIL_CHARACTERS]}... ({len(detail)} characters)"
     body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": detail})
+    extra = f"{header}\r\n" if header else ""
     head = (
-        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\n"
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\n{extra}"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     gunicorn.util.write_nonblock(sock, (head + body).encode("latin-1", "replace"))
@@ -204,7 +218,7 @@ class _Worker(ThreadWorker):
     def init_process(self) -> None:
         gunicorn.util.write_error = write_problem  # Gunicorn's own error pages, as problem+json
         self.app.lifecycle.start()  # in the worker, after the fork; raises if a component cannot start
-        log.info("ready: http://%s", self.app.settings.address(self.app.settings.http_port))
+        log.info("ready: http://%s", self.app.settings.address(self.sockets[0].getsockname()[1]))
         super().init_process()  # serves until stopped
 
     def init_signals(self) -> None:
@@ -341,7 +355,10 @@ class _Worker(ThreadWorker):
 
     def handle_request(self, req: Request, conn: Any) -> bool:
         if req.method not in METHODS:  # lab 6: a made-up method would be a label value, and a series, of its own
-            write_problem(conn.sock, 501, "Not Implemented", f"the method must be one of {', '.join(METHODS)}")
+            log.info("refused the method %s (405)", req.method)
+            allowed = ", ".join(METHODS)
+            detail = f"the method must be one of {allowed}"
+            write_problem(conn.sock, 405, "Method Not Allowed", detail, f"Allow: {allowed}")
             return False
         declared = _content_length(req)
         limit = self.app.settings.max_body_bytes

@@ -70,7 +70,7 @@ def install(app: Flask, registry: CollectorRegistry) -> PrometheusMetrics:
 
     def metrics() -> Response:
         """This process's metrics, in Prometheus's text format (for Prometheus: not in the API's document)."""
-        # >>> lab 6 · metrics: answer the registry's samples in Prometheus's text format (generate_latest)
+        # >>> lab 6 · metrics: answer every sample of `registry`, in the text format Prometheus reads
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
         # <<< lab 6
 

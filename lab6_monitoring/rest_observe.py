@@ -37,14 +37,21 @@ def _log(response: Response) -> Response:
         return response
     response.headers[tracing.HEADER] = g.traceparent
     duration = time.perf_counter() - g.started
+    path = _path()
     log.info(
-        "%s %s %d", request.method, request.path, response.status_code,
+        "%s %s %d", request.method, path, response.status_code,
         extra={
-            "http.request.method": request.method, "url.path": request.path,
+            "http.request.method": request.method, "url.path": path,
             "http.response.status_code": response.status_code, "event.duration": int(duration * 1e9),
         },
     )  # fmt: skip
     return response
+
+
+def _path() -> str:
+    """The path as it arrived, still percent-encoded (a decoded %0A would start a forged line in a text
+    log), without the query string (it may carry a token)."""
+    return request.environ.get("RAW_URI", request.path).split("?", 1)[0]
 
 
 def _end(exc: BaseException | None) -> None:

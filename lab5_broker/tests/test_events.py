@@ -39,6 +39,7 @@ POISON = {
     "an object for a time": changed(time={}),
     "a number for a time": changed(time=5),
     "a word for a time": changed(time="yesterday"),
+    "a time without its zone": changed(time="2026-01-31T12:00:00"),
     "an empty source": changed(source=""),
     "a name too long": changed(data={"id": "7", "name": "A" * 201, "email": "ada@example.com"}),
     "nested too deep": b"[" * 100_000,

@@ -169,6 +169,69 @@ def test_every_rate_window_of_the_dashboard_is_rate_interval() -> None:
             assert windows <= {"$__rate_interval"}, f"{panel['title']}: {windows}"
 
 
+ROUTES_LEFT_OUT = 'route!~"/metrics|/healthz"'  # Prometheus's scrapes and health checks: not traffic
+HTTP_SELECTOR = re.compile(r"\b(flask_http_request_\w+)(\{[^}]*\})?")
+
+
+def queries() -> list[tuple[str, str]]:
+    """Every query of the dashboard and every rule's expression, each with where it comes from."""
+    return [
+        *((f"panel {panel['title']} [{target['refId']}]", target["expr"])
+          for panel in panels() for target in panel["targets"]),
+        *((f"rule {rule_name(rule)}", rule["expr"]) for rule in rules()),
+    ]  # fmt: skip
+
+
+def test_the_http_panels_and_rules_leave_out_the_same_routes() -> None:
+    """Scrapes of /metrics and health checks of /healthz are steady, fast and successful: every HTTP query leaves
+    them out alike, so that the dashboard shows the traffic the alerts judge. flask_http_request_total has no
+    route label to leave them out by: no query reads it."""
+    found = [(where, name, matchers) for where, expr in queries() for name, matchers in HTTP_SELECTOR.findall(expr)]
+    assert {where.split()[0] for where, *_ in found} == {"panel", "rule"}, "no HTTP query in the panels or the rules"
+    problems = [
+        f"{where}: {name}{matchers}"
+        for where, name, matchers in found
+        if not name.startswith("flask_http_request_duration_seconds_") or ROUTES_LEFT_OUT not in matchers
+    ]
+    assert not problems, f"without {ROUTES_LEFT_OUT}:\n" + "\n".join(problems)
+
+
+PER_SECOND_UNITS = {"_messages_": "mps", "_events_": "eps"}  # Grafana's messages/s and events/s; else requests/s
+
+
+def expected_unit(expr: str) -> str:
+    """The Grafana unit of what a query computes."""
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', expr)  # a label value ("/metrics") is no division
+    if "histogram_quantile" in text:
+        return "s" if "_seconds_bucket" in text else "a histogram not in seconds"
+    if "_bytes" in text:
+        return "bytes"
+    if "/" in text or "process_cpu_seconds_total" in text:
+        return "percentunit"  # a share; or CPU seconds per second, where 1 is one core busy
+    if "rate(" in text:
+        return next((unit for word, unit in PER_SECOND_UNITS.items() if word in text), "reqps")
+    return "short"  # a number of things now: connections, calls in progress, events waiting
+
+
+def unit_of(panel: dict[str, Any], ref_id: str) -> str | None:
+    """The unit Grafana shows a query's values in: the panel's, unless an override for that query sets one."""
+    unit = panel["fieldConfig"]["defaults"].get("unit")
+    for override in panel["fieldConfig"].get("overrides", []):
+        if override["matcher"] == {"id": "byFrameRefID", "options": ref_id}:
+            unit = next((prop["value"] for prop in override["properties"] if prop["id"] == "unit"), unit)
+    return unit
+
+
+def test_every_query_is_shown_in_the_unit_of_what_it_computes() -> None:
+    wrong = [
+        f"{panel['title']} [{target['refId']}]: {unit_of(panel, target['refId'])}, not {expected_unit(target['expr'])}"
+        for panel in panels()
+        for target in panel["targets"]
+        if unit_of(panel, target["refId"]) != expected_unit(target["expr"])
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_rows_cover_red_grpc_use_websocket_and_the_pipeline() -> None:
     rows = " | ".join(panel["title"] for panel in dashboard()["panels"] if panel["type"] == "row")
     for word in ("HTTP", "RED", "gRPC", "USE", "WebSocket", "pipeline"):
@@ -439,4 +502,3 @@ def selected(expr: str) -> set[str]:
 def test_selected_finds_the_metric_names_of_an_expression() -> None:
     expr = 'sum by (job) (rate(a_total{x="b c"}[5m])) / on (job) group_left sum(b) > 0.5 or up == 0'
     assert selected(expr) == {"a_total", "b", "up"}
-

@@ -102,7 +102,7 @@ def test_http_requests_are_one_series_per_route_whatever_the_path(observed: harn
 def test_a_made_up_method_is_refused_and_adds_no_series(observed: harness.LabProcess) -> None:
     url = observed.http_url
     reply = requests.request("BREW", f"{url}/users", timeout=5)
-    assert reply.status_code == 501 and "method" in reply.json()["detail"]
+    assert reply.status_code == 405 and "method" in reply.json()["detail"] and "GET" in reply.headers["Allow"]
     assert "BREW" not in series(samples(url), "flask_http_request_duration_seconds_count", "method")
 
 
@@ -280,6 +280,7 @@ def test_log_format_and_level_choose_what_is_written(log_format: str, level: str
     lab = harness.start(LAB, {"LOG_FORMAT": log_format, "LOG_LEVEL": level})
     try:
         requests.get(f"{lab.http_url}/healthz", timeout=5)
+        requests.get(f"{lab.http_url}/x%0A2026-01-01 00:00:00,000 ERROR forged: a line of its own", timeout=5)
         head = b"POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
         assert rawhttp.request(lab.http_url, head).status == 413  # and a warning in the log
     finally:
@@ -287,8 +288,10 @@ def test_log_format_and_level_choose_what_is_written(log_format: str, level: str
     lines = [line for line in lab.log().splitlines() if line.strip()]
     warned = [line for line in lines if "refused a body" in line]
     assert len(warned) == 1, lines[-5:]
+    assert not any(line.startswith("2026-01-01") for line in lines), "a request wrote a line of its own"
     if log_format == "text":
         assert not any(line.startswith("{") for line in lines) and any("GET /healthz 200" in line for line in lines)
+        assert any("/x%0A2026-01-01" in line for line in lines), "the path is logged as it arrived, encoded"
     else:
         levels = {json.loads(line)["log.level"] for line in lines}
         assert levels <= {"warning", "error", "critical"}, levels

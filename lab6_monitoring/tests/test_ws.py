@@ -449,3 +449,13 @@ def test_stopping_the_lab_says_goodbye_with_1001(lab: harness.LabProcess) -> Non
         lab.send_signal(15)
         assert closed_with(client) == 1001
     assert lab.stop() == 0
+
+
+def test_a_token_in_a_request_line_gunicorn_refuses_is_not_logged(shared_lab) -> None:
+    """Gunicorn logs a request line it cannot parse: a handshake's ?token= must not reach the log with it."""
+    secret = secrets.token_hex(16)
+    with socket.create_connection((shared_lab.host, int(shared_lab.env["HTTP_PORT"])), timeout=WAIT) as sock:
+        sock.sendall(f"GET /ws?room=a&token={secret}\x01 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+    assert log_says(shared_lab, "Invalid HTTP request line"), "Gunicorn logged the refusal"
+    assert secret not in shared_lab.log()
