@@ -36,6 +36,8 @@ def _log(response: Response) -> Response:
     if "traceparent" not in g:  # a request that failed before it began (Flask's own 404 for a bad host, say)
         return response
     response.headers[tracing.HEADER] = g.traceparent
+    if not log.isEnabledFor(logging.INFO):  # LOG_LEVEL=warning: no access lines, and nothing to build them
+        return response
     duration = time.perf_counter() - g.started
     path = _path()
     log.info(

@@ -9,10 +9,13 @@ compared before and after, never as absolute values: other tests may have used t
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 
+import ecs_logging
 import grpc
 import pytest
 import requests
@@ -21,6 +24,7 @@ from websockets.sync.client import connect
 
 from common import harness, rawhttp
 
+from .. import logs
 from ..events import user_registered
 from ..settings import load
 from ..users.v1 import users_pb2, users_pb2_grpc
@@ -295,3 +299,19 @@ def test_log_format_and_level_choose_what_is_written(log_format: str, level: str
     else:
         levels = {json.loads(line)["log.level"] for line in lines}
         assert levels <= {"warning", "error", "critical"}, levels
+
+
+def test_the_lab_formatter_writes_the_document_ecs_logging_writes() -> None:
+    """logs.Formatter builds the document in one pass: the same one as the library's own, field for field."""
+    library = ecs_logging.StdlibFormatter(exclude_fields=["log.origin", "log.original"])
+    access = logging.LogRecord("lab.edge", logging.INFO, "edge.py", 1, "%s %s %d", ("GET", "/users/1", 200), None)
+    extras = {"http.request.method": "GET", "url.path": "/users/1", "http.response.status_code": 200}
+    for name, value in {**extras, "event.duration": 1234, "service.name": "users", "trace.id": TRACE}.items():
+        setattr(access, name, value)
+    try:
+        raise ValueError("a failure, with its stack")
+    except ValueError:
+        failed = logging.LogRecord("lab.relay", logging.ERROR, "relay.py", 2, "it failed", None, sys.exc_info())
+    plain = logging.LogRecord("lab", logging.WARNING, "lab.py", 3, "100% plain", None, None)
+    for record in (access, failed, plain):
+        assert json.loads(logs.Formatter().format(record)) == json.loads(library.format(record))
