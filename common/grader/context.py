@@ -6,6 +6,7 @@ not depend on each other's data, on the order they run in, or on what the servic
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ class Context:
     grpc_client: GrpcClient | None = None
     auth: bool = False  # lab 3: the clients call as logged-in users (auth_clients.py)
     notifier_client: RestClient | None = None  # lab 5: the notifier's own HTTP port (no token: it is not lab 3's)
+    deadline: float | None = None  # time.monotonic() at which the runner stops waiting for the check; None: no limit
 
     @property
     def rest(self) -> RestClient:
@@ -42,6 +44,17 @@ class Context:
         if self.notifier_client is None:
             raise RuntimeError("this requirement needs the notifier's address, which the lab does not have")
         return self.notifier_client
+
+    def retry_until(self, limit: float) -> float:
+        """When a check stops sending again the calls a busy service refused (see parallel.WhileBusy).
+
+        Three quarters of the time the check has left (`limit` seconds when it runs without the
+        runner's deadline): the last quarter is kept for the last calls sent again and for what the
+        check does after them, so that it ends with a verdict, not with the runner's time limit.
+        """
+        now = time.monotonic()
+        left = limit if self.deadline is None else max(0.0, self.deadline - now)
+        return now + 0.75 * left
 
     @staticmethod
     def email(prefix: str = "user") -> str:

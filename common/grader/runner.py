@@ -82,13 +82,14 @@ class Clients:
         # Lab 5's notifier: a service of its own, whose GET /notifications and /healthz need no token.
         self._notifier = RestClient(addresses.notifier_url, timeout) if "notifier" in reachable else None
 
-    def context(self, timeout: float) -> Context:
+    def context(self, timeout: float, deadline: float | None = None) -> Context:
         return Context(
             timeout,
             self._rest.fork() if self._rest else None,
             self._grpc,
             self._auth,
             self._notifier.fork() if self._notifier else None,
+            deadline,
         )
 
     def close(self) -> None:
@@ -174,7 +175,7 @@ def _run_one(
         return RequirementResult(req, "error", f"not run: the run's time budget of {options.budget:g} s ran out")
     limit = min(req.time_limit or options.default_limit, remaining)
     began = time.monotonic()
-    ctx = clients.context(options.timeout)
+    ctx = clients.context(options.timeout, began + limit)
     try:
         status, message = run_check(req, ctx, limit)
     finally:

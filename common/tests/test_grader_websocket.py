@@ -19,6 +19,7 @@ import json
 import queue
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -247,6 +248,42 @@ def test_a_send_the_server_never_reads_fails_after_one_timeout():
                     ws.send_all(connection, messages, ctx, "64 MiB to a server that stopped reading")
 
             assert seconds(send_into_a_full_buffer) < TIMEOUT + 1
+
+
+def test_a_close_frame_is_read_even_when_the_server_cuts_the_connection_under_the_clients_sends():
+    """The server closes with 1008 and cuts the connection while the client is still sending (lab 4 does so
+    when a flood goes over the allowance): the client's next writes fail, and the 1008, already in the
+    client's receive buffer, must still reach the check. Here the client's reader is kept from reading
+    (its flow-control lock is held) until the writes have failed, as a busy machine may delay it."""
+    say_hi, cut, was_cut = threading.Event(), threading.Event(), threading.Event()
+    reason = b"sent more than 20 messages a second"
+
+    def close_and_cut(connection: socket.socket) -> None:
+        upgrade_and_stop_reading(connection)
+        if say_hi.wait(10 * TIMEOUT):
+            connection.sendall(bytes([0x81, 2]) + b"hi")
+        if cut.wait(10 * TIMEOUT):
+            payload = (1008).to_bytes(2, "big") + reason
+            connection.sendall(bytes([0x88, len(payload)]) + payload)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()  # at once, with a reset: what the client sends next fails
+        was_cut.set()
+
+    sent = "Ada sent 3 messages at once"
+    with tcp_server(close_and_cut) as url:
+        ctx = context(url)
+        with ws.join(ctx, ADA, "r") as connection:
+            reader = connection.recv_flow_control  # held: the client's reader reads nothing more from the socket
+            reader.acquire()
+            try:
+                say_hi.set()
+                assert connection.recv(timeout=10 * TIMEOUT) == "hi"  # read: the reader now waits for the lock
+                cut.set()
+                assert was_cut.wait(10 * TIMEOUT)
+                assert ws.send_all(connection, ["flood"] * 3, ctx, sent, may_close=True) is False
+            finally:
+                reader.release()
+            ws.expect_close(connection, ctx, 1008, sent, "a flood")
 
 
 # --- frames of types the contract does not know, and a close right after the upgrade -----------------

@@ -14,6 +14,7 @@ import secrets
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import ecs_logging
 import grpc
@@ -153,17 +154,15 @@ def test_websocket_connections_and_messages_are_counted(observed: harness.LabPro
     tokens = [register_and_login(url, f"ws-{secrets.token_hex(4)}@example.com", PASSWORD) for _ in range(2)]
     room = f"metrics-{secrets.token_hex(3)}"
     address = f"{url.replace('http://', 'ws://')}/ws?room={room}"
-    clients = [connect(address, additional_headers={"Authorization": f"Bearer {t}"}, open_timeout=WAIT) for t in tokens]
-    try:
+    with ExitStack() as stack:
+        headers = [{"Authorization": f"Bearer {token}"} for token in tokens]
+        clients = [stack.enter_context(connect(address, additional_headers=h, open_timeout=WAIT)) for h in headers]
         clients[0].recv(WAIT)  # the second member's join notice reaches the first: both are in the room
         eventually(lambda: value(samples(url), "microlabs_websocket_connections") >= 2, "two connections counted")
         clients[0].send("hello")
         clients[0].send(b"\x00\x01")
         received = [clients[1].recv(WAIT) for _ in range(2)]
         assert b"\x00\x01" in received
-    finally:
-        for client in clients:
-            client.close()
     after = samples(url)
     messages = "microlabs_websocket_messages_total"
     for direction in ("in", "out"):

@@ -227,6 +227,35 @@ def other_type(room: str | None, awaited: str) -> Callable[[Frame], bool]:
     return passed_over
 
 
+def write(ws: ClientConnection, message: Frame, text: bool | None = None) -> bool:
+    """Send one message as the connection's own `send` does; False when the server is closing or has cut the connection.
+
+    The connection's `send` closes the socket when a write fails, and that stops its reader before it
+    has taken in what the server sent first: the close frame that says why. A server that closes
+    with 1008 while the client is still sending makes the client's next write fail (its kernel
+    answers the data with a reset), and the close frame, already in the client's receive buffer,
+    was lost whenever the reader had not run yet (a busy machine). Written here, under the
+    connection's lock as `send` writes, a failed write leaves the socket to the reader, which reads
+    the close frame the kernel still holds: the check judges the code the server sent.
+    """
+    data = message.encode() if isinstance(message, str) else message
+    as_text = isinstance(message, str) if text is None else text
+    with ws.protocol_mutex:
+        if ws.protocol.state is not State.OPEN:  # the server's close frame has arrived: the check reads it
+            return False
+        if as_text:
+            ws.protocol.send_text(data)
+        else:
+            ws.protocol.send_binary(data)
+        try:
+            for chunk in ws.protocol.data_to_send():
+                if chunk:
+                    ws.socket.sendall(chunk)
+        except OSError:  # the server cut the connection: what it sent before is still to be read
+            return False
+    return True
+
+
 def send_all(
     ws: ClientConnection,
     messages: list[Frame],
@@ -238,22 +267,20 @@ def send_all(
 ) -> bool:
     """Send messages in order; a closed connection fails the check, unless `may_close` (then: False, read why).
 
-    The connection's own send has no timeout, so the messages go from one helper thread that the
-    check waits for one request timeout at most; a send still blocked then (the server stopped
-    reading) fails the check, and shutting the socket ends it. A `pause` between messages, and
-    stopping once the connection is no longer open, leave the client's reader time to take in a
-    close frame: a send loop that holds the connection's lock can starve it, and when the server
-    then resets the connection, the client library drops the close frame it has not read.
+    The messages go from one helper thread (see `write`) that the check waits for one request
+    timeout at most; a send still blocked then (the server stopped reading) fails the check, and
+    shutting the socket ends it. Sending stops at the first message the server no longer takes
+    (it is closing the connection, or has cut it); a `pause` between messages leaves the client's
+    reader time to take in a close frame while the messages go.
     """
-    outcome: list[bool | BaseException] = []  # True: all sent; False or ConnectionClosed: closed first
+    outcome: list[bool | BaseException] = []  # True: all sent; False: the connection closed first
 
     def target() -> None:
         try:
             for message in messages:
-                if ws.state is not State.OPEN:  # the server began to close: stop, the check reads why
+                if not write(ws, message, text):
                     outcome.append(False)
                     return
-                ws.send(message, text=text)
                 time.sleep(pause)
             outcome.append(True)
         except BaseException as exc:
@@ -271,12 +298,11 @@ def send_all(
     result = outcome[0]
     if result is True:
         return True
-    if isinstance(result, BaseException) and not isinstance(result, ConnectionClosed):
+    if isinstance(result, BaseException):
         raise result
     if may_close:
         return False
-    got = closed_as(result) if isinstance(result, ConnectionClosed) else "the server began to close the connection"
-    raise CheckFailed("the server closed the connection", Exchange(sent, got))
+    raise CheckFailed("the server closed the connection", Exchange(sent, why_ended(ws, ctx)))
 
 
 def send(
@@ -333,6 +359,11 @@ def ended_as(ws: ClientConnection, ctx: Context) -> str | None:
     """
     if ws.state is State.OPEN:
         return None
+    return why_ended(ws, ctx)
+
+
+def why_ended(ws: ClientConnection, ctx: Context) -> str:
+    """How the server ended a connection that it is closing or has cut, read within one request timeout."""
     deadline = time.monotonic() + ctx.timeout
     try:
         while True:  # frames it sent before its close come first
