@@ -7,23 +7,18 @@ asynchronous, so a check reads again and again until what it waits for is there,
 request timeouts (20 s by default); a pipeline that takes milliseconds passes in milliseconds.
 
 Two checks also control something the lab talks to, started before the lab and pointed at by its
-environment (`surrounded_by`): exercise 2 puts the machine's RabbitMQ behind a proxy it can cut
-(`BrokerLink`), exercise 3 runs the mail server the notifier sends to (`MailServer`), which
-refuses mail until told to accept it. Neither looks inside the lab: what they judge is still what
-its ports answer.
+environment (`surrounded_by`; both in surroundings.py): exercise 2 puts the machine's RabbitMQ
+behind a proxy it can cut (`BrokerLink`), exercise 3 runs the mail server the notifier sends to
+(`MailServer`), which refuses mail until told to accept it. Neither looks inside the lab: what they
+judge is still what its ports answer.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socketserver
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from typing import Any, Self, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
 
 from common.grader import CheckFailed, Context, Exchange, expect
 from common.grader.checks.grpc_helpers import Code, expect_code
@@ -39,14 +34,13 @@ from common.grader.checks.notifications import (
 )
 from common.grader.checks.rest_helpers import expect_status
 from common.grader.rest_client import Reply
-from common.tcp_proxy import Proxy
 
 from .registry import exercise
 from .runner import surrounded_by
+from .surroundings import BrokerLink, MailServer
 
 LAB = "lab5_broker"
 PASSWORD = "exercise password 1234"
-RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"  # the lab's default (settings.py), unless RABBITMQ_URL says
 CROWD = 3  # users registered while the broker is away (exercise 2)
 
 T = TypeVar("T")
@@ -165,43 +159,6 @@ def forgotten(ctx: Context) -> None:
 # --- 2: the outbox shows ---------------------------------------------------------------------------
 
 
-class BrokerLink:
-    """The machine's RabbitMQ behind a proxy the check can cut (common/tcp_proxy.py): the lab's only way to it.
-
-    The lab runs on RabbitMQ (BROKER=rabbitmq) at the proxy's port; the broker itself stays up for
-    everyone else. `cut` closes every connection through the proxy and refuses new ones; `restore`
-    accepts again.
-    """
-
-    def __init__(self) -> None:
-        self._upstream = urlsplit(os.environ.get("RABBITMQ_URL", RABBITMQ_URL))
-        self._proxy: Proxy | None = None
-        self._cut = False
-        self.env: dict[str, str] = {}
-
-    def __enter__(self) -> Self:
-        self._proxy = Proxy((self._upstream.hostname or "127.0.0.1", self._upstream.port or 5672))
-        credentials = self._upstream.netloc.rpartition("@")[0]
-        netloc = f"{credentials}@127.0.0.1:{self._proxy.port}" if credentials else f"127.0.0.1:{self._proxy.port}"
-        self.env = {"BROKER": "rabbitmq", "RABBITMQ_URL": urlunsplit(self._upstream._replace(netloc=netloc))}
-        return self
-
-    def cut(self) -> None:
-        if self._proxy is not None and not self._cut:
-            self._proxy.cut()
-            self._cut = True
-
-    def restore(self) -> None:
-        if self._proxy is not None and self._cut:
-            self._proxy.restore()
-            self._cut = False
-
-    def __exit__(self, *exc: object) -> None:
-        if self._proxy is not None:
-            self.restore()  # so that the cut flag is right; the proxy then closes for good
-            self._proxy.cut()
-
-
 def outbox(ctx: Context) -> tuple[int, Reply]:
     """GET /healthz of the users service: its "outbox", checked to be a whole number."""
     reply = ctx.rest.get("/healthz")
@@ -266,98 +223,6 @@ def outbox_shows(ctx: Context, link: BrokerLink) -> None:
 
 
 # --- 3: the dead letters, replayed -----------------------------------------------------------------
-
-
-class MailServer:
-    """An SMTP server on a free port for the notifier (SMTP_HOST, SMTP_PORT): it refuses every recipient
-    (451, a temporary failure) until `accept` is called, and counts what it refused and what it took."""
-
-    def __init__(self) -> None:
-        self.refusing = True
-        self.refused: Counter[str] = Counter()
-        self.delivered: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._server = _SMTPServer(("127.0.0.1", 0), _Session, self)
-        self.env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self._server.server_address[1])}
-        self._thread = threading.Thread(target=self._server.serve_forever, name="exercise mail server", daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def accept(self) -> None:
-        self.refusing = False
-
-    def recipient(self, address: str) -> bool:
-        """Whether mail to `address` is taken now (counted either way)."""
-        with self._lock:
-            if self.refusing:
-                self.refused[address] += 1
-            return not self.refusing
-
-    def received(self, recipients: list[str]) -> None:
-        with self._lock:
-            self.delivered.update(recipients)
-
-    def seen(self, address: str) -> str:
-        with self._lock:
-            return f"the mail server refused {self.refused[address]} and took {self.delivered[address]} messages to it"
-
-
-class _SMTPServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], handler: type[_Session], mail: MailServer) -> None:
-        super().__init__(address, handler)
-        self.mail = mail
-
-
-class _Session(socketserver.StreamRequestHandler):
-    """One SMTP session, as much of RFC 5321 as Python's smtplib uses: EHLO, MAIL, RCPT, DATA, RSET, QUIT."""
-
-    timeout = 30
-
-    def say(self, line: str) -> None:
-        self.wfile.write(f"{line}\r\n".encode())
-
-    def handle(self) -> None:
-        mail: MailServer = self.server.mail  # type: ignore[attr-defined]
-        self.say("220 exercise mail server ready")
-        recipients: list[str] = []
-        while line := self.rfile.readline(4096):
-            command = line.decode("ascii", "replace").strip()
-            verb = command[:4].upper()
-            if verb in ("HELO", "EHLO"):
-                self.say("250 exercise")
-            elif verb in ("MAIL", "RSET"):
-                recipients = []
-                self.say("250 OK")
-            elif verb == "RCPT":
-                address = command.partition(":")[2].strip().split(">")[0].lstrip("<").lower()
-                if mail.recipient(address):
-                    recipients.append(address)
-                    self.say("250 OK")
-                else:
-                    self.say("451 4.3.0 mailbox unavailable for now: try again later")
-            elif verb == "DATA" and recipients:
-                self.say("354 end with <CRLF>.<CRLF>")
-                while (data := self.rfile.readline(65536)) and data.rstrip(b"\r\n") != b".":
-                    pass
-                mail.received(recipients)
-                recipients = []
-                self.say("250 OK")
-            elif verb == "NOOP":
-                self.say("250 OK")
-            elif verb == "QUIT":
-                self.say("221 bye")
-                return
-            else:
-                self.say("503 bad sequence of commands" if verb == "DATA" else "502 not implemented")
 
 
 def dead_letters(ctx: Context) -> tuple[list[dict[str, Any]], Reply]:

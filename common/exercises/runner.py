@@ -5,10 +5,10 @@ free ports, so the check sees the student's current code, and stopped by its PID
 
 A check talks to the lab through the lab's own addresses: REST, gRPC and, from lab 5, the
 notifier's HTTP port (NOTIFIER_HTTP_PORT). A few checks also need something around the lab that
-the lab talks to: lab 5's mail server, or its broker behind a connection the check can cut. Such a
-check is marked with `surrounded_by`: its surroundings start before the lab (their environment
-variables point the lab at them), the check receives them as a second argument, and they stop
-after the lab.
+the lab talks to (surroundings.py): the mail server the notifier sends to, or the broker behind a
+connection the check can cut. Such a check is marked with `surrounded_by`: its surroundings start
+before the lab (their environment variables point the lab at them), the check receives them as a
+second argument, and they stop after the lab.
 """
 
 from __future__ import annotations

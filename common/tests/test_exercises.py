@@ -3,8 +3,8 @@
 Both run the check as a student does, ``python -m common.exercises LAB N`` in its own process: on
 the course as it is, and on a copy of the course with the solution's patch applied (and, for a lab
 with a .proto, its code generated again), so a check that cannot fail or cannot pass is caught, and
-so is a solution that no longer applies to the lab it solves. Lab 5's solutions need the machine's
-RabbitMQ (RABBITMQ_URL), as lab 5's own tests do.
+so is a solution that no longer applies to the lab it solves. The solutions of labs 5 and 6 need the
+machine's RabbitMQ (RABBITMQ_URL), as those labs' own tests do.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import smtplib
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +20,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from common.exercises.surroundings import MailServer
 from common.harness import ROOT, port_open
 from common.pytest_plugin import in_ci
 
 SOLUTIONS = ROOT / "docs" / "solutions"
 CODEGEN_TOOLS = Path(sys.prefix) / "codegen" / "protoletariat"
-LABS = ("lab1_rest", "lab2_grpc", "lab3_jwt", "lab4_websocket", "lab5_broker")
+LABS = ("lab1_rest", "lab2_grpc", "lab3_jwt", "lab4_websocket", "lab5_broker", "lab6_monitoring")
 EXERCISES = [(lab, number) for lab in LABS for number in (1, 2, 3)]
 RUN_TIMEOUT = 120
-NEEDS_RABBITMQ = {"lab5_broker"}  # its pipeline runs through the machine's broker
+NEEDS_RABBITMQ = {"lab5_broker", "lab6_monitoring"}  # their pipeline runs through the machine's broker
 
 
 def exercise_id(value: object) -> str:
@@ -69,12 +71,12 @@ def course_copy(folder: Path, lab: str) -> Path:
     return folder
 
 
-def rabbitmq_or_skip() -> None:
+def rabbitmq_or_skip(lab: str) -> None:
     """Skip (fail, in CI) when the RabbitMQ the lab would use is not there: a solution could not pass."""
     url = urlsplit(os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
     host, port = url.hostname or "127.0.0.1", url.port or 5672
     if not port_open(port, host):
-        reason = f"RabbitMQ is not running at {host}:{port}: lab 5's solutions need it"
+        reason = f"RabbitMQ is not running at {host}:{port}: the solutions of {lab} need it"
         if in_ci():
             pytest.fail(reason)
         pytest.skip(reason)
@@ -103,7 +105,7 @@ def apply_solution(course: Path, lab: str, number: int) -> None:
 @pytest.mark.parametrize(("lab", "number"), EXERCISES, ids=exercise_id)
 def test_the_check_passes_once_the_model_solution_is_applied(tmp_path: Path, lab: str, number: int):
     if lab in NEEDS_RABBITMQ:
-        rabbitmq_or_skip()
+        rabbitmq_or_skip(lab)
     course = course_copy(tmp_path / "course", lab)
     apply_solution(course, lab, number)
     logs = tmp_path / "logs"
@@ -153,3 +155,20 @@ def test_a_usage_error_is_one_line_and_exit_status_2(args: tuple[str, ...], mess
 def test_a_folder_without_the_lab_is_a_usage_error(tmp_path: Path):
     result = exercises_cli("lab1", "1", "--cwd", str(tmp_path))
     assert result.returncode == 2 and "lab1_rest/__main__.py" in result.stderr
+
+
+def test_the_mail_server_keeps_what_it_takes_and_counts_what_it_refuses():
+    """Lab 5's check counts the refused and the taken; lab 6's reads the headers of what was taken."""
+    with MailServer() as mail:
+        host, port = mail.env["SMTP_HOST"], int(mail.env["SMTP_PORT"])
+        with smtplib.SMTP(host, port, timeout=5) as smtp, pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            smtp.sendmail("lab@example.com", ["Ada@example.com"], "Subject: no\r\n\r\nnot now\r\n")
+        assert refused.value.recipients["Ada@example.com"][0] == 451
+        mail.accept()
+        with smtplib.SMTP(host, port, timeout=5) as smtp:
+            text = "X-Trace-Id: 4bf92f3577b34da6a3ce929d0e0e4736\r\nSubject: welcome\r\n\r\n.a line with a dot\r\n"
+            smtp.sendmail("lab@example.com", ["Ada@example.com"], text)
+        assert mail.seen("ada@example.com") == "the mail server refused 1 and took 1 messages to it"
+        [message] = mail.messages("Ada@example.com")
+        assert message["X-Trace-Id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert message.get_payload().splitlines() == [".a line with a dot"]
