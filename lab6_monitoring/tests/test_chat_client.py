@@ -109,7 +109,7 @@ def chat_process(lab: LabProcess, email: str, room: str) -> Iterator[Chat]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     process = subprocess.Popen(
         args, cwd=ROOT, env=env, text=True, encoding="utf-8", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     try:
         yield Chat(process)
@@ -117,6 +117,12 @@ def chat_process(lab: LabProcess, email: str, room: str) -> Iterator[Chat]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=WAIT)
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """The client hears SIGINT as a terminal's Ctrl-C, even when the tests were started with it ignored
+    (a command run in the background by a shell ignores SIGINT, and so would the client it starts)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @contextmanager
