@@ -107,9 +107,10 @@ def chat_process(lab: LabProcess, email: str, room: str) -> Iterator[Chat]:
     """The client logged in as `email`, in `room`; killed by its PID if a test leaves it running."""
     args = command(lab, "--email", email, "--password", PASSWORD, "chat", "--room", room, "--url", ws_url(lab))
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    ctrl_c_as_in_a_terminal()
     process = subprocess.Popen(
         args, cwd=ROOT, env=env, text=True, encoding="utf-8", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_in_a_terminal,
+        stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         yield Chat(process)
@@ -120,9 +121,10 @@ def chat_process(lab: LabProcess, email: str, room: str) -> Iterator[Chat]:
 
 
 def ctrl_c_as_in_a_terminal() -> None:
-    """The client hears SIGINT as a terminal's Ctrl-C, even when the tests were started with it ignored
-    (a command run in the background by a shell ignores SIGINT, and so would the client it starts)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    """Let the client hear SIGINT as a terminal's Ctrl-C: a command a shell runs in the background ignores
+    SIGINT, and a child inherits that. A handler (unlike an ignored signal) is not inherited past exec."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextmanager
