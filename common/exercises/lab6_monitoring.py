@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable
 from email.message import Message
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from common.grader import CheckFailed, Context, Exchange, expect
 from common.grader.checks.auth import grpc_call
 from common.grader.checks.grpc_helpers import Code, expect_code
+from common.grader.checks.monitoring import parse
 from common.grader.checks.notifications import deadline, register
 from common.grader.checks.rest_helpers import expect_status
 from common.grader.rest_client import Reply
@@ -53,13 +52,13 @@ def scrape(ctx: Context) -> tuple[dict[str, Series], Reply]:
     """GET /metrics of the users service, read as Prometheus reads it: each sample name's series."""
     reply = ctx.rest.request("GET", "/metrics", headers=ACCEPT)
     expect_status(reply, 200, why="to GET /metrics, which Prometheus reads without a token")
-    found: dict[str, Series] = {}
     try:
-        for family in text_string_to_metric_families(reply.text):
-            for sample in family.samples:
-                found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+        samples, _ = parse(reply.text)  # the grader's reading (METRICS-*)
     except Exception as exc:  # the parser raises ValueError, and others for some malformed lines
         raise reply.fail(f"GET /metrics should answer Prometheus' text format: {exc}") from None
+    found: dict[str, Series] = {}
+    for (name, labels), value in samples.items():
+        found.setdefault(name, {})[labels] = value
     return found, reply
 
 
