@@ -20,10 +20,10 @@ import ecs_logging
 import grpc
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from common import harness, rawhttp
+from common.grader.checks.monitoring import parse
 
 from .. import logs
 from ..events import user_registered
@@ -48,22 +48,21 @@ def notifier_url(lab: harness.LabProcess) -> str:
     return f"http://127.0.0.1:{lab.env['NOTIFIER_HTTP_PORT']}"
 
 
-def samples(url: str) -> dict[tuple[str, frozenset], float]:
-    """Every sample of GET url/metrics, by name and labels."""
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # by name and sorted labels
+
+
+def samples(url: str) -> Samples:
+    """Every sample of GET url/metrics, read as the grader reads it (prometheus_client's parser)."""
     reply = requests.get(f"{url}/metrics", timeout=5)
     assert reply.status_code == 200 and reply.headers["Content-Type"].startswith("text/plain"), reply.text[:200]
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(reply.text)
-        for sample in family.samples
-    }
+    return parse(reply.text)[0]
 
 
-def value(found: dict[tuple[str, frozenset], float], name: str, **labels: str) -> float:
-    return found.get((name, frozenset(labels.items())), 0.0)
+def value(found: Samples, name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def series(found: dict[tuple[str, frozenset], float], name: str, label: str) -> set[str]:
+def series(found: Samples, name: str, label: str) -> set[str]:
     """The values `label` takes across the series of `name`."""
     return {dict(labels)[label] for (sample, labels) in found if sample == name and label in dict(labels)}
 
