@@ -6,8 +6,10 @@ which the pytest plugin attaches to any test that fails while the process runs.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
+import functools
 import importlib
 import os
 import secrets
@@ -165,6 +167,14 @@ class LabProcess:
         return status
 
 
+@functools.cache
+def _empty_env_file() -> Path:
+    fd, path = tempfile.mkstemp(prefix="microlabs-", suffix=".env")
+    os.close(fd)
+    atexit.register(os.unlink, path)
+    return Path(path)
+
+
 def start(
     module: str,
     extra_env: dict[str, str] | None = None,
@@ -184,6 +194,9 @@ def start(
     # From lab 3 the service signs tokens with JWT_SECRET and refuses to start without one: each
     # started process gets a fresh random key, as a deployment injects one (labs 1-2 ignore it).
     env.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+    # From lab 7 the lab also reads a .env file from its working directory: each gets an empty one
+    # instead, unless the test names its own, so that a developer's .env cannot change what is tested.
+    env["ENV_FILE"] = str(_empty_env_file())
     cleanups = _scratch_broker_and_record(module, env, extra_env or {})
     env.update(extra_env or {})
     log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
@@ -250,6 +263,6 @@ def run_to_exit(
     module: str, extra_env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module`` with a bare environment until it exits: for starts that must fail."""
-    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **(extra_env or {})}
+    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "ENV_FILE": str(_empty_env_file()), **(extra_env or {})}
     command = [sys.executable, "-m", module]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,80 +1,165 @@
 """The lab's settings: the one module that reads the environment.
 
-Everything else receives a `Settings` value, so a test (or lab 7's typed configuration) can
-change what the service does without touching the code that uses it.
+Lab 7: every setting is a variable, typed and validated. A field of `Settings` is read from the
+variable of its name in capitals (``http_port``: ``HTTP_PORT``), looked for in three places in
+turn: the process's environment, then a ``.env`` file (the working directory's, or the file
+``ENV_FILE`` names), then the field's default. So one build of the code runs anywhere: a
+deployment changes what the lab does by its environment, never by an edit (the twelve-factor
+app's third factor, https://12factor.net/config).
+
+pydantic checks each value against its field's type (a port is a whole number from 1 to 65535),
+and `load` reports every bad value at once, so that a start with broken settings fails once,
+naming each variable to fix and what it accepts, with a secret's value masked.
+
+Everything else receives a `Settings` value, so a test can change what the service does without
+touching the code that uses it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 
 class SettingsError(ValueError):
-    """A variable holds a value the lab cannot use; the message names the variable."""
+    """Variables hold values the lab cannot use: one line per problem, each naming its variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+MIN_SECRET_BYTES = 32  # HS256's key should be at least as long as its 256-bit output (RFC 7518, 3.2)
+MASK = "****"
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _key(value: str) -> str:
+    """Empty is no key (the notifier signs nothing; `load` requires one of the users service)."""
+    if value and len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"too short: use a random key of at least {MIN_SECRET_BYTES} bytes")
+    return value
+
+
+def _names(value: Any) -> Any:
+    """SERVICES=users,notifier: a comma-separated list."""
+    return tuple(name.strip() for name in value.split(",") if name.strip()) if isinstance(value, str) else value
+
+
+def _services(value: tuple[str, ...]) -> tuple[str, ...]:
+    if "users" not in value or not set(value) <= {"users", "notifier"}:
+        raise ValueError(f"use users or users,notifier (the notifier alone: python -m {__package__}.notifier)")
+    return value
+
+
+def _address(value: str) -> str:
+    """An email address, bare or with a name: "Lab Seven <lab7@example.com>"."""
+    if "@" not in parseaddr(value)[1]:
+        raise ValueError("use an email address, such as notifier@example.com or Lab Seven <lab7@example.com>")
+    return value
+
+
+def _scheme(*schemes: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if urlsplit(value).scheme not in schemes:
+            raise ValueError(f"use a URL that starts with {' or '.join(f'{s}://' for s in schemes)}")
+        return value
+
+    return AfterValidator(check)
+
+
+# The types of the settings: each says what it accepts, in the words an error gives back.
+Port = Annotated[int, Field(ge=1, le=65535, description="a whole number from 1 to 65535")]
+Seconds = Annotated[int, Field(ge=1, le=86_400, description="a whole number of seconds from 1 to 86400")]
+Host = Annotated[str, Field(min_length=1, description="a host name or IP address")]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="letters, digits, '.', '_', '-'")]
+Choice = BeforeValidator(_lower)
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    http_port: int = 8000
+    host: Host = "127.0.0.1"
+    http_port: Port = 8000
     # Worker threads of the HTTP server: how many requests are handled at once.
-    http_threads: int = 8
+    http_threads: Annotated[int, Field(ge=1, le=256)] = 8
     # Seconds a stopping lab gives the requests (and calls) in progress to finish.
-    grace_seconds: float = 10.0
+    grace_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
     # The largest request body the API reads; a larger one is refused before it is read.
-    max_body_bytes: int = 64 * 1024
-    grpc_port: int = 50051
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 64 * 1024
+    grpc_port: Port = 50051
     # Threads of the gRPC server; the health service keeps some of them for itself. Lab 3: 24, not
     # 16: a registration or a login hashes a password (tens of milliseconds), so more calls overlap.
-    grpc_threads: int = 24
-    grpc_health_threads: int = 4
-    grpc_watch_threads: int = 2
+    grpc_threads: Annotated[int, Field(ge=1, le=1024)] = 24
+    grpc_health_threads: Annotated[int, Field(ge=1, le=64)] = 4
+    grpc_watch_threads: Annotated[int, Field(ge=1, le=64)] = 2
     # Lab 3: the key that signs and checks access tokens (HS256). Required, at least 32 bytes:
     # anyone who knows it can mint a token for any user, so it comes from the environment, never the code.
-    jwt_secret: str = field(default="", repr=False)
+    jwt_secret: Annotated[str, AfterValidator(_key)] = dataclasses.field(default="", repr=False)
     # How long an access token stays valid: short, because a token cannot be taken back once issued.
-    jwt_ttl_seconds: int = 900
+    jwt_ttl_seconds: Seconds = 900
     # The first admin: the user who registers with this email gets the admin role (empty: nobody does).
-    admin_email: str = ""
+    admin_email: Annotated[str, BeforeValidator(str.strip)] = ""
     # Lab 4: WebSocket connections open at once (each costs three greenlets and a file descriptor).
-    ws_max_connections: int = 10_000
+    ws_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 10_000
     # Connections one user may hold at once (tabs, devices): one account cannot take every place.
-    ws_connections_per_user: int = 32
+    ws_connections_per_user: Annotated[int, Field(ge=1, le=10_000)] = 32
     # The largest message a client may send (text or binary); a larger one closes the connection (1009).
-    ws_max_message_bytes: int = 1024 * 1024
+    ws_max_message_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     # Messages, and bytes, waiting to be sent to one connection; a client that falls this far behind is dropped.
-    ws_queue_messages: int = 256
-    ws_queue_bytes: int = 8 * 1024 * 1024
+    ws_queue_messages: Annotated[int, Field(ge=1, le=100_000)] = 256
+    ws_queue_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024 * 1024)] = 8 * 1024 * 1024
     # A client may send this many messages a second on average, in bursts of up to twice as many.
-    ws_messages_per_second: float = 20.0
+    ws_messages_per_second: Annotated[float, Field(gt=0, le=100_000)] = 20.0
     # Frames of any kind (pings and fragments too) a client may send a second, in bursts of five times as many.
-    ws_frames_per_second: float = 100.0
+    ws_frames_per_second: Annotated[float, Field(gt=0, le=100_000)] = 100.0
     # Seconds between the server's pings; a client that has not answered one by the next is dropped.
-    ws_ping_seconds: int = 25
+    ws_ping_seconds: Seconds = 25
     # Lab 5: the broker between the users service and the notifier: "rabbitmq" (pika) or "kafka" (kafka-python).
-    broker: str = "rabbitmq"
-    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    broker: Annotated[Literal["rabbitmq", "kafka"], Choice] = "rabbitmq"
+    # Lab 7: URLs that may hold a password are left out of the repr, as the key is (describe() masks them).
+    rabbitmq_url: Annotated[str, _scheme("amqp", "amqps")] = dataclasses.field(
+        default="amqp://guest:guest@127.0.0.1:5672/%2F", repr=False
+    )
+    kafka_bootstrap: Annotated[
+        str, Field(pattern=r"^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$", description="host:port, or several separated by commas")
+    ] = "127.0.0.1:9092"
     # The start of every exchange, queue and topic name, so that two deployments (or tests) can share a broker.
-    broker_prefix: str = "microlabs"
+    broker_prefix: Name = "microlabs"
     # The notifier's own HTTP port (GET /notifications, /healthz).
-    notifier_http_port: int = 8001
+    notifier_http_port: Port = 8001
     # Email: sent through SMTP_HOST when it is set; the notifier's own record is kept either way.
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_from: str = "notifier@microlabs.example"
+    smtp_host: Annotated[str, BeforeValidator(str.strip)] = ""
+    smtp_port: Port = 25
+    smtp_from: Annotated[str, AfterValidator(_address)] = "notifier@microlabs.example"
     # The notifier's record (SQLite): which events it has handled, so that none is handled twice. In memory by
     # default, for as long as the notifier runs (like the users); a file keeps it across restarts (compose.yaml).
-    notifier_db: str = ":memory:"
+    notifier_db: Annotated[str, Field(min_length=1)] = ":memory:"
     # What `python -m lab7_config` starts: the users service and, as its child process, the notifier.
     # SERVICES=users starts the users service alone (the notifier then runs apart: python -m lab7_config.notifier).
-    services: tuple[str, ...] = ("users", "notifier")
+    services: Annotated[tuple[str, ...], BeforeValidator(_names), AfterValidator(_services)] = ("users", "notifier")
     # Lab 6: logs as one ECS JSON object per line ("ecs", for Filebeat and Kibana) or as text lines ("text",
     # for a person at a terminal), and the least severe level written.
-    log_format: str = "ecs"
-    log_level: str = "INFO"
+    log_format: Annotated[Literal["ecs", "text"], Choice] = "ecs"
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(str.upper)] = "INFO"
+    # Lab 7: where the users live: memory:// (in this process, gone when it stops) or a PostgreSQL database.
+    database_url: Annotated[str, _scheme("memory", "postgresql", "postgres")] = dataclasses.field(
+        default="memory://", repr=False
+    )
+    # Connections the users service keeps open to PostgreSQL (each request borrows one for its transaction).
+    database_pool_size: Annotated[int, Field(ge=1, le=100)] = 10
 
     def ports(self) -> dict[str, int]:
         """Every port the lab listens on, by the variable that sets it."""
@@ -92,87 +177,126 @@ class Settings:
         return f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}"
 
 
-def load(environ: Mapping[str, str] = os.environ, service: str = "users") -> Settings:
-    """Settings from the environment; raises SettingsError naming the first bad variable.
+FIELDS = {field.name.upper(): field.name for field in dataclasses.fields(Settings)}
+SECRETS = {"JWT_SECRET"}  # never shown; URLs are shown with their password masked
+ENV_FILE = "ENV_FILE"  # the variable that names the .env file; without it, .env in the working directory
+
+
+@dataclasses.dataclass(frozen=True)
+class Sources:
+    """The raw values of the lab's variables, and where each came from: "environment" or the .env file's path."""
+
+    values: dict[str, str]
+    origins: dict[str, str]
+
+
+def read(environ: Mapping[str, str] | None = None) -> Sources:
+    """The lab's variables from the environment, then the .env file: a real variable wins over the file."""
+    environ = os.environ if environ is None else environ
+    path, file_values = _env_file(environ)
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for variable, value in file_values.items():
+        values[variable], origins[variable] = value, str(path)
+    for variable in FIELDS.keys() & environ.keys():
+        values[variable], origins[variable] = environ[variable], "environment"
+    return Sources(values, origins)
+
+
+def _env_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, str]]:
+    """The .env file's variables (none when there is no file); an unknown name or a missing ENV_FILE is a problem."""
+    named = environ.get(ENV_FILE, "").strip()
+    path = Path(named) if named else Path.cwd() / ".env"
+    if named and (not path.exists() or path.is_dir()):  # a named file must be there (a pipe will do: <(...))
+        raise SettingsError([f"{ENV_FILE}={named!r}: no such file (give the path of a .env file, or unset it)"])
+    if not named and not path.is_file():
+        return None, {}
+    # >>> lab 7 · settings._env_file: read the file with python-dotenv; a name that is no setting (a typo) is a problem
+    found = dotenv_values(path, interpolate=False)
+    problems = [_unknown(variable, path) for variable in found if variable not in FIELDS]
+    problems += [f"{name} in {path} has no value: write {name}=..." for name, value in found.items() if value is None]
+    if problems:
+        raise SettingsError(problems)
+    return path, {variable: value for variable, value in found.items() if value is not None}
+    # <<< lab 7
+
+
+def _unknown(variable: str, path: Path) -> str:
+    """A name the lab does not read: most likely a typo, which would otherwise be ignored in silence."""
+    close = difflib.get_close_matches(variable, FIELDS, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"{variable} in {path} is not a setting of {__package__}{hint}"
+
+
+def load(environ: Mapping[str, str] | None = None, service: str = "users") -> Settings:
+    """Settings from the environment and the .env file; raises SettingsError listing every bad variable.
 
     Lab 5: the notifier (`service="notifier"`) signs no token, so it runs without JWT_SECRET.
     """
-    return Settings(
-        host=environ.get("HOST", Settings.host),
-        http_port=_port(environ, "HTTP_PORT", Settings.http_port),
-        grpc_port=_port(environ, "GRPC_PORT", Settings.grpc_port),
-        jwt_secret=_secret(environ, "JWT_SECRET") if service == "users" else "",
-        jwt_ttl_seconds=_seconds(environ, "JWT_TTL_SECONDS", Settings.jwt_ttl_seconds),
-        admin_email=environ.get("ADMIN_EMAIL", "").strip(),
-        ws_ping_seconds=_seconds(environ, "WS_PING_SECONDS", Settings.ws_ping_seconds),
-        broker=_choice(environ, "BROKER", ("rabbitmq", "kafka"), Settings.broker),
-        rabbitmq_url=environ.get("RABBITMQ_URL", Settings.rabbitmq_url),
-        kafka_bootstrap=environ.get("KAFKA_BOOTSTRAP", Settings.kafka_bootstrap),
-        broker_prefix=environ.get("BROKER_PREFIX", Settings.broker_prefix),
-        notifier_http_port=_port(environ, "NOTIFIER_HTTP_PORT", Settings.notifier_http_port),
-        smtp_host=environ.get("SMTP_HOST", "").strip(),
-        smtp_port=_port(environ, "SMTP_PORT", Settings.smtp_port),
-        smtp_from=environ.get("SMTP_FROM", Settings.smtp_from),
-        services=_services(environ),
-        notifier_db=environ.get("NOTIFIER_DB", Settings.notifier_db),
-        log_format=_choice(environ, "LOG_FORMAT", ("ecs", "text"), Settings.log_format),
-        log_level=_choice(environ, "LOG_LEVEL", LOG_LEVELS, Settings.log_level.lower()).upper(),
-    )
+    return validated(read(environ), service)
 
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
+def validated(sources: Sources, service: str = "users") -> Settings:
+    """The settings `sources` hold, checked: SettingsError lists every bad variable."""
+    values = {FIELDS[variable]: value for variable, value in sources.values.items()}
+    problems = []
+    if service == "users" and not values.get("jwt_secret"):
+        problems.append(f"JWT_SECRET is not set: give it a random key of at least {MIN_SECRET_BYTES} bytes")
+    elif service != "users":
+        values.pop("jwt_secret", None)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems += [_problem(error, sources.values) for error in exc.errors()]
+    if problems:
+        raise SettingsError(problems)
+    return settings
 
 
-def grpc_address(environ: Mapping[str, str] = os.environ) -> str:
+def _problem(error: Any, raw: Mapping[str, str]) -> str:
+    """One line: the variable, its value (masked if secret) and what it accepts."""
+    # >>> lab 7 · settings._problem: one line from pydantic's error: the variable, its value as shown(), what it accepts
+    variable = str(error["loc"][0]).upper()
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch":  # the pattern itself says little to a reader
+        message = "not accepted"
+    field = Settings.__pydantic_fields__[FIELDS[variable]]  # type: ignore[attr-defined]
+    accepts = next((meta.description for meta in field.metadata if getattr(meta, "description", None)), None)
+    accepts = accepts or field.description
+    return f"{variable}={shown(variable, raw.get(variable, ''))!r}: {message}" + (f" ({accepts})" if accepts else "")
+    # <<< lab 7
+
+
+def shown(variable: str, value: str) -> str:
+    """A value as it may be printed: a secret masked wholly, a URL's password masked."""
+    if variable in SECRETS:
+        return MASK if value else ""
+    parts = urlsplit(value)
+    if "://" in value and parts.password:
+        return value.replace(f":{parts.password}@", f":{MASK}@", 1)
+    return value
+
+
+def describe(settings: Settings, sources: Sources) -> list[str]:
+    """`--print-config`: each variable's effective value (secrets masked) and where it came from, as .env lines."""
+    # >>> lab 7 · settings.describe: a line per variable, VAR=value (as shown()) and a comment saying its origin
+    lines = []
+    for variable, name in FIELDS.items():
+        value = getattr(settings, name)
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        line = f"{variable}={shown(variable, text)}"
+        lines.append(f"{line:<48} # {sources.origins.get(variable, 'default')}")
+    return lines
+    # <<< lab 7
+
+
+def grpc_address(environ: Mapping[str, str] | None = None) -> str:
     """HOST:GRPC_PORT, for clients: they need the address, not the server's secret."""
-    host = environ.get("HOST", Settings.host)
-    return Settings(host=host).address(_port(environ, "GRPC_PORT", Settings.grpc_port))
+    settings = load(environ, service="client")
+    return settings.address(settings.grpc_port)
 
 
-def ws_url(environ: Mapping[str, str] = os.environ) -> str:
+def ws_url(environ: Mapping[str, str] | None = None) -> str:
     """ws://HOST:HTTP_PORT/ws, for the chat client: WebSocket shares the HTTP port."""
-    host = environ.get("HOST", Settings.host)
-    return f"ws://{Settings(host=host).address(_port(environ, 'HTTP_PORT', Settings.http_port))}/ws"
-
-
-def _services(environ: Mapping[str, str]) -> tuple[str, ...]:
-    raw = environ.get("SERVICES", ",".join(Settings.services))
-    chosen = tuple(name.strip() for name in raw.split(",") if name.strip())
-    if "users" not in chosen or not set(chosen) <= {"users", "notifier"}:
-        alone = f"python -m {__package__}.notifier"
-        raise SettingsError(f"SERVICES={raw!r} must be users or users,notifier (the notifier alone: {alone})")
-    return chosen
-
-
-def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    raw = environ.get(name, default).strip().lower()
-    if raw not in allowed:
-        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(allowed)}")
-    return raw
-
-
-def _port(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, str(default))
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
-        raise SettingsError(f"{name}={raw!r} is not a port: use a whole number from 1 to 65535")
-    return int(raw)
-
-
-MIN_SECRET_BYTES = 32  # HS256's key should be at least as long as its 256-bit output (RFC 7518, 3.2)
-
-
-def _secret(environ: Mapping[str, str], name: str) -> str:
-    """The signing key: refused when missing or short, without ever echoing it."""
-    raw = environ.get(name, "")
-    if not raw:
-        raise SettingsError(f"{name} is not set: give it a random key of at least {MIN_SECRET_BYTES} bytes")
-    if len(raw.encode()) < MIN_SECRET_BYTES:
-        raise SettingsError(f"{name} is too short: use a random key of at least {MIN_SECRET_BYTES} bytes")
-    return raw
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, str(default))
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 86_400:
-        raise SettingsError(f"{name}={raw!r} is not a number of seconds: use a whole number from 1 to 86400")
-    return int(raw)
+    settings = load(environ, service="client")
+    return f"ws://{settings.address(settings.http_port)}/ws"
