@@ -8,6 +8,8 @@ in time, and the outputs (a report, results.json, JUnit XML, a CSV row per stude
     python -m common.grader lab2 --rest-url http://127.0.0.1:8000 --grpc-target 127.0.0.1:50051
     python -m common.grader lab5 --rest-url http://127.0.0.1:8000 --grpc-target 127.0.0.1:50051 \
         --notifier-url http://127.0.0.1:8001
+    python -m common.grader lab7 --start '.venv/bin/python -m lab7_config' \
+        --database-url postgresql://127.0.0.1:5432/grading
 
 Run ``python -m common.grader --help`` for every mode and option.
 
@@ -24,8 +26,9 @@ the decorator below, exactly as the built-in ones in ``checks/`` do::
 
 A check passes unless it raises: CheckFailed (via ``expect``) or AssertionError fail it, any
 other exception marks it "error". ``ctx.rest`` and ``ctx.grpc`` call the service with the run's
-timeout, ``ctx.notifier`` the notifier of labs 5-6 (for checks declared with ``feature="notifications"``);
-``ctx.email()`` gives an address nobody used. Weights change with ``--weights FILE``
+timeout, ``ctx.notifier`` the notifier of labs 5-7 (for checks declared with ``feature="notifications"``),
+``ctx.launch`` starts the service again in an environment of the check's own (lab 7, ``feature="config"``,
+graded only with ``--start``); ``ctx.email()`` gives an address nobody used. Weights change with ``--weights FILE``
 (JSON or TOML mapping requirement ids to numbers).
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -57,6 +57,27 @@ def rest_url(raw: str) -> str:
 def notifier_url(raw: str) -> str:
     """Lab 5's notifier: the base URL of its own HTTP port (--notifier-url), e.g. http://127.0.0.1:8001."""
     return http_url(raw, OPTION_FOR["notifier"])
+
+
+def database_url(raw: str) -> str:
+    """Lab 7's --database-url, as the grader hands it to the service: postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE
+    (postgres:// is written postgresql://); nothing after the database's name."""
+    url = raw.strip()
+    parts = urlsplit(url)
+    # The URL may hold a password: no message repeats it.
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        raise UsageError("--database-url is not a PostgreSQL URL: write postgresql://USER@HOST:PORT/DATABASE")
+    try:
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise UsageError("--database-url has a port that is not a number") from None
+    database = parts.path.removeprefix("/")
+    if not database or "/" in database or parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise UsageError(
+            "--database-url should end with the database's name, and nothing after it: "
+            "postgresql://USER@HOST:PORT/DATABASE"
+        )
+    return urlunsplit(parts._replace(scheme="postgresql"))
 
 
 def host_and_port(target: str) -> tuple[str, int]:

@@ -15,11 +15,11 @@ from . import addresses as addr
 from . import outputs, report
 from .api import addresses_for, load_requirements
 from .labs import LABS, Lab, UnknownLab, resolve
-from .launch import StartFailed, started
+from .launch import Launcher, StartFailed, started
 from .registry import RegistryError, Requirement
 from .results import RequirementResult, RunResult
 from .roster import grade_class
-from .runner import Options, grade, not_reached, probe
+from .runner import Options, grade, not_given, not_reached, probe
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 PROG = "python -m common.grader"
@@ -29,12 +29,14 @@ OVERVIEW = f"""\
 Grade a running implementation of a lab against its contract (docs/contract.md), in any language.
 
   {PROG} LAB --rest-url URL [--grpc-target HOST:PORT] [--notifier-url URL] [options]
-      grade the service already running there: every address the lab has (labs 2-6 gRPC too,
-      labs 5-6 also the notifier's HTTP port)
-  {PROG} LAB --start 'COMMAND' [options]
+      grade the service already running there: every address the lab has (labs 2-7 gRPC too,
+      labs 5-7 also the notifier's HTTP port)
+  {PROG} LAB --start 'COMMAND' [--database-url URL] [options]
       start COMMAND with HOST=127.0.0.1 and free HTTP_PORT / GRPC_PORT / NOTIFIER_HTTP_PORT, grade it, stop it
+      (lab 7's configuration is graded only so: its checks start COMMAND again in environments of
+      their own, one with DATABASE_URL=URL, a PostgreSQL database the service may keep users in)
   {PROG} class LAB --students FILE.csv --out FILE.csv [--results-dir DIR] [options]
-      grade every student of FILE.csv (columns student,rest_url,grpc_target and, for labs 5-6,
+      grade every student of FILE.csv (columns student,rest_url,grpc_target and, for labs 5-7,
       notifier_url); one CSV row each
   {PROG} list LAB [--hidden DIR] [--weights FILE]
       print the lab's requirements: id, core or extra, weight, dependencies
@@ -67,9 +69,14 @@ def grade_parser() -> Parser:
     parser.add_argument(
         "--notifier-url",
         metavar="URL",
-        help="labs 5-6: base URL of the notifier's HTTP port, e.g. http://127.0.0.1:8001",
+        help="labs 5-7: base URL of the notifier's HTTP port, e.g. http://127.0.0.1:8001",
     )
     parser.add_argument("--start", metavar="COMMAND", help="start this command on free ports and grade it")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="lab 7, with --start: a PostgreSQL database (postgresql://...) the service may keep its users in",
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help="write results.json and junit.xml (and service.log)")
     parser.add_argument(
         "--pass-if",
@@ -107,24 +114,42 @@ def options_from(args: argparse.Namespace) -> Options:
     return Options(timeout=args.timeout, budget=args.budget)
 
 
-def run_and_report(lab: Lab, found: addr.Addresses, requirements: list[Requirement], options: Options) -> RunResult:
+def run_and_report(
+    lab: Lab,
+    found: addr.Addresses,
+    requirements: list[Requirement],
+    options: Options,
+    launcher: Launcher | None = None,
+) -> RunResult:
     """Grade, printing a line per requirement as it finishes; nothing at all when no address answers."""
     unreachable = probe(lab, found, options.timeout)
     if len(unreachable) == len(lab.sides):
-        return grade(lab, found, requirements, options, None, unreachable)
+        return grade(lab, found, requirements, options, None, unreachable, launcher)
     print(report.header(RunResult(lab, found)), flush=True)
-    for side, reason in unreachable.items():
+    missing = {**unreachable, **not_given(lab, launcher)}
+    for side, reason in missing.items():
         print(f"{report.SIDE_NAMES[side]}: {reason}", flush=True)
 
     def show(result: RequirementResult) -> None:
         line = report.result_line(result)
-        if not_reached(result.requirement, unreachable) is not None:
+        if not_reached(result.requirement, missing) is not None:
             line = line.splitlines()[0] + "  (not graded: see above)"
         print(line, flush=True)
 
-    run = grade(lab, found, requirements, options, show, unreachable)
+    run = grade(lab, found, requirements, options, show, unreachable, launcher)
     print(report.summary(run), flush=True)
     return run
+
+
+def database_url_of(args: argparse.Namespace, lab: Lab) -> str | None:
+    """--database-url, checked: a postgresql:// URL, for a lab whose checks use one, given with --start."""
+    if args.database_url is None:
+        return None
+    if "database" not in lab.needs:
+        raise addr.UsageError(f"{lab.name} keeps no users in a database the grader gives: drop --database-url")
+    if not args.start:
+        raise addr.UsageError("--database-url is for the checks that start the service: give --start 'COMMAND' too")
+    return addr.database_url(args.database_url)
 
 
 def exit_status(run: RunResult, pass_if: str) -> int:
@@ -141,13 +166,19 @@ def main_grade(argv: list[str]) -> int:
         lab = resolve(args.lab)
         if args.start and (args.rest_url or args.grpc_target or args.notifier_url):
             raise addr.UsageError("give either --start or the addresses, not both")
+        database_url = database_url_of(args, lab)
         options = options_from(args)
         requirements = load_requirements(lab, args.hidden, args.weights)
         if args.start:
             log = (args.out or Path(tempfile.mkdtemp(prefix="grader-"))) / "service.log"
             print(f"starting `{args.start}` (its output goes to {log})", flush=True)
-            with started(args.start, lab, log) as found:
-                run = run_and_report(lab, found, requirements, options)
+            launcher = Launcher(args.start, lab, log.parent / "starts", database_url) if lab.needs else None
+            try:
+                with started(args.start, lab, log) as found:
+                    run = run_and_report(lab, found, requirements, options, launcher)
+            finally:
+                if launcher is not None:
+                    launcher.close()
         else:
             found = addresses_for(lab, args.rest_url, args.grpc_target, args.notifier_url)
             run = run_and_report(lab, found, requirements, options)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # grpc is only imported by labs that have a gRPC side
     from .grpc_client import GrpcClient
+    from .launch import Launcher
     from .rest_client import RestClient
 
 
@@ -26,6 +27,7 @@ class Context:
     auth: bool = False  # lab 3: the clients call as logged-in users (auth_clients.py)
     notifier_client: RestClient | None = None  # lab 5: the notifier's own HTTP port (no token: it is not lab 3's)
     deadline: float | None = None  # time.monotonic() at which the runner stops waiting for the check; None: no limit
+    launcher: Launcher | None = None  # lab 7: starts the command under test again (--start), for the config checks
 
     @property
     def rest(self) -> RestClient:
@@ -44,6 +46,19 @@ class Context:
         if self.notifier_client is None:
             raise RuntimeError("this requirement needs the notifier's address, which the lab does not have")
         return self.notifier_client
+
+    @property
+    def launch(self) -> Launcher:
+        if self.launcher is None:
+            raise RuntimeError("this requirement starts the service itself, and the grader was not given --start")
+        return self.launcher
+
+    def until(self, seconds: float, reserve: float = 0.0) -> float:
+        """When to stop waiting for something that should take `seconds` at most: then, or `reserve` seconds
+        before the runner's deadline if that comes first (time.monotonic())."""
+        now = time.monotonic()
+        limit = now + seconds
+        return limit if self.deadline is None else max(now, min(limit, self.deadline - reserve))
 
     def retry_until(self, limit: float) -> float:
         """When a check stops sending again the calls a busy service refused (see parallel.WhileBusy).

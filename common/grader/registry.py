@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .labs import FEATURE_SIDES
+from .labs import FEATURE_NEEDS, FEATURE_SIDES, RUN_SIDES
 
 if TYPE_CHECKING:
     from .context import Context
@@ -41,6 +41,7 @@ class Requirement:
     hidden: bool = False
     feature: str | None = None  # None: every lab of the protocol; "auth": only labs with that feature
     uses: tuple[str, ...] = ()  # further sides its check talks to (lab 6: a gRPC check reads the HTTP port's /metrics)
+    # or needs (lab 7: "database", the PostgreSQL database the grader was given)
 
     @property
     def kind(self) -> str:
@@ -48,11 +49,13 @@ class Requirement:
 
     @property
     def sides(self) -> tuple[str, ...]:
-        """The addresses its check talks to: its protocol's, its feature's own (lab 5's notifier), and those it uses.
+        """The addresses its check talks to: its protocol's, its feature's own (lab 5's notifier), and those it uses;
+        and what else it needs to run (lab 7: the start command, a database; labs.RUN_SIDES).
 
-        When nothing answers at one of them, the requirement is not graded, and the report says where.
+        When nothing answers at one of them, or the grader was not given one, the requirement is not
+        graded, and the report says why.
         """
-        own = FEATURE_SIDES.get(self.feature or "")
+        own = FEATURE_SIDES.get(self.feature or "") or FEATURE_NEEDS.get(self.feature or "")
         return tuple(dict.fromkeys((self.protocol, *((own,) if own else ()), *self.uses)))
 
 
@@ -80,7 +83,8 @@ def requirement(
     """Register the decorated function as requirement `id`; it passes unless it raises.
 
     `uses` names the sides beyond its protocol's that the check talks to ("rest", "grpc",
-    "notifier"), so that it is not graded, rather than failed, when nothing answers there.
+    "notifier") or needs ("database"), so that it is not graded, rather than failed, when nothing
+    answers there or the grader was not given it.
     """
     if not ID_PATTERN.fullmatch(id):
         raise RegistryError(f"requirement id {id!r} must be upper-case words joined by '-', e.g. REST-CREATE")
@@ -88,7 +92,7 @@ def requirement(
         raise RegistryError(f"{id}: protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     if weight < 0:
         raise RegistryError(f"{id}: weight must not be negative")
-    sides = (*PROTOCOLS, *FEATURE_SIDES.values())
+    sides = (*PROTOCOLS, *FEATURE_SIDES.values(), *RUN_SIDES)
     unknown = [side for side in uses if side not in sides]
     if unknown:
         raise RegistryError(f"{id}: uses must name sides among {', '.join(sides)}, not {unknown[0]!r}")

@@ -9,7 +9,7 @@ from .results import RequirementResult, RunResult
 
 LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 INDENT = " " * 8
-SIDE_NAMES = {"rest": "REST", "grpc": "gRPC", "notifier": "notifier"}
+SIDE_NAMES = {"rest": "REST", "grpc": "gRPC", "notifier": "notifier", "start": "start command", "database": "database"}
 
 
 def header(run: RunResult) -> str:

@@ -17,6 +17,7 @@ from .addresses import Addresses, probe_grpc, probe_notifier, probe_rest
 from .context import Context
 from .evidence import CheckFailed
 from .labs import Lab
+from .launch import Launcher
 from .registry import Requirement, in_run_order
 from .results import RequirementResult, RunResult
 
@@ -53,17 +54,38 @@ def probe(lab: Lab, addresses: Addresses, timeout: float) -> dict[str, str]:
     return unreachable
 
 
+def not_given(lab: Lab, launcher: Launcher | None) -> dict[str, str]:
+    """For each of what the lab's requirements may need beside its addresses (Lab.needs) that the grader
+    was not given, one sentence saying so (lab 7: the start command, a database)."""
+    missing = {}
+    if "start" in lab.needs and launcher is None:
+        missing["start"] = (
+            "the grader did not start the service: these requirements start it again themselves, "
+            "in environments of their own; give --start 'COMMAND' instead of the addresses"
+        )
+    if "database" in lab.needs and launcher is not None and launcher.database_url is None:  # else: start's reason
+        missing["database"] = (
+            "no PostgreSQL database given: give --database-url postgresql://USER@HOST:PORT/DB, "
+            "a database the service may keep its users in (with --start)"
+        )
+    return missing
+
+
 def not_reached(req: Requirement, unreachable: dict[str, str]) -> str | None:
-    """Why `req` cannot be graded (nothing answers at one of its sides), or None when it can."""
+    """Why `req` cannot be graded (nothing answers at one of its sides, or the grader was not given
+    what it needs), or None when it can."""
     return next((unreachable[side] for side in req.sides if side in unreachable), None)
 
 
 class Clients:
     """The connections of one run: fresh HTTP sessions per requirement, one gRPC channel for all."""
 
-    def __init__(self, lab: Lab, addresses: Addresses, timeout: float, reachable: set[str]) -> None:
+    def __init__(
+        self, lab: Lab, addresses: Addresses, timeout: float, reachable: set[str], launcher: Launcher | None = None
+    ) -> None:
         from .rest_client import RestClient
 
+        self._launcher = launcher  # lab 7: starts the command again, for the checks of its configuration
         self._auth = auth = "auth" in lab.features  # lab 3: every requirement calls as a logged-in user
         rest_type: type[RestClient] = RestClient
         if auth:
@@ -90,6 +112,7 @@ class Clients:
             self._auth,
             self._notifier.fork() if self._notifier else None,
             deadline,
+            self._launcher,
         )
 
     def close(self) -> None:
@@ -128,10 +151,13 @@ def grade(
     options: Options | None = None,
     on_result: Callable[[RequirementResult], None] | None = None,
     unreachable: dict[str, str] | None = None,
+    launcher: Launcher | None = None,
 ) -> RunResult:
     """Probe every address (unless the caller did), then run each requirement in dependency order.
 
-    Never raises because of the service: whatever it does ends up in the results.
+    `launcher` starts the service again for the requirements that need to (lab 7's configuration);
+    without it, they are not graded. Never raises because of the service: whatever it does ends up
+    in the results.
     """
     options = options or Options()
     started = time.monotonic()
@@ -140,11 +166,12 @@ def grade(
     ordered = in_run_order([req for req in requirements if req.protocol in lab.protocols])
     if len(run.unreachable) == len(lab.sides):
         run.error = "; ".join(run.unreachable.values())
-    clients = Clients(lab, addresses, options.timeout, set(lab.sides) - set(run.unreachable))
+    clients = Clients(lab, addresses, options.timeout, set(lab.sides) - set(run.unreachable), launcher)
+    missing = {**run.unreachable, **not_given(lab, launcher)}
     status_of: dict[str, str] = {}
     try:
         for req in ordered:
-            result = _run_one(req, run, status_of, clients, options, started)
+            result = _run_one(req, run, missing, status_of, clients, options, started)
             status_of[req.id] = result.status
             run.results.append(result)
             if on_result:
@@ -158,12 +185,13 @@ def grade(
 def _run_one(
     req: Requirement,
     run: RunResult,
+    missing: dict[str, str],
     status_of: dict[str, str],
     clients: Clients,
     options: Options,
     started: float,
 ) -> RequirementResult:
-    unreached = not_reached(req, run.unreachable)
+    unreached = not_reached(req, missing)
     if unreached is not None:
         return RequirementResult(req, "fail", f"not graded: {unreached}")
     blocked = [dep for dep in req.depends_on if status_of.get(dep) != "pass"]

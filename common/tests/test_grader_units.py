@@ -14,7 +14,7 @@ from common.grader.labs import LABS, UnknownLab, resolve
 from common.grader.registry import RegistryError, Requirement, in_run_order, requirement
 from common.grader.rest_client import RestClient
 from common.grader.results import RunResult
-from common.grader.runner import not_reached
+from common.grader.runner import not_given, not_reached
 from common.grader.timestamps import parse_rfc3339
 
 
@@ -89,6 +89,35 @@ def test_bad_grpc_targets_are_usage_errors(target):
 
 
 @pytest.mark.parametrize(
+    ("url", "handed_out"),
+    [
+        ("postgresql://127.0.0.1:5432/grading", "postgresql://127.0.0.1:5432/grading"),
+        ("postgresql://postgres@127.0.0.1:5432/postgres", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        ("postgres://app:s3cret@db/users", "postgresql://app:s3cret@db/users"),
+    ],
+)
+def test_a_database_url_is_handed_out_as_postgresql_user_and_password_optional(url, handed_out):
+    assert addr.database_url(url) == handed_out
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://root:hunter22@127.0.0.1/x", "not a PostgreSQL URL"),
+        ("postgresql:///x", "not a PostgreSQL URL"),
+        ("postgresql://root:hunter22@127.0.0.1:port/x", "port that is not a number"),
+        ("postgresql://root:hunter22@127.0.0.1:5432", "end with the database's name"),
+        ("postgresql://root:hunter22@127.0.0.1/x/y", "end with the database's name"),
+        ("postgresql://root:hunter22@127.0.0.1/x?sslmode=require", "end with the database's name"),
+    ],
+)
+def test_a_bad_database_url_is_a_usage_error_that_never_repeats_its_password(url, says):
+    with pytest.raises(addr.UsageError, match=says) as refused:
+        addr.database_url(url)
+    assert "hunter22" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
     ("name", "lab"),
     [
         ("lab1", "lab1_rest"),
@@ -99,6 +128,9 @@ def test_bad_grpc_targets_are_usage_errors(target):
         ("lab4", "lab4_websocket"),
         ("lab5", "lab5_broker"),
         ("lab5_broker", "lab5_broker"),
+        ("lab6", "lab6_monitoring"),
+        ("lab7", "lab7_config"),
+        ("lab7_config", "lab7_config"),
     ],
 )
 def test_labs_are_named_by_folder_or_number(name, lab):
@@ -113,7 +145,18 @@ def test_each_lab_is_graded_at_its_protocols_and_labs_from_5_on_at_their_notifie
         "lab4": ("rest", "grpc"),
         "lab5": ("rest", "grpc", "notifier"),
         "lab6": ("rest", "grpc", "notifier"),
+        "lab7": ("rest", "grpc", "notifier"),
     }
+
+
+def test_lab7_alone_also_needs_the_start_command_and_a_database_which_are_no_addresses():
+    assert {lab.number: lab.needs for lab in LABS if lab.needs} == {"lab7": ("start", "database")}
+    config = Requirement("CONFIG-X", "rest", True, 1, "t", "h", lambda ctx: None, feature="config")
+    kept = Requirement("CONFIG-Y", "rest", True, 1, "t", "h", lambda ctx: None, feature="config", uses=("database",))
+    assert config.sides == ("rest", "start") and kept.sides == ("rest", "start", "database")
+    missing = not_given(resolve("lab7"), None)
+    assert set(missing) == {"start"} and not_reached(config, missing) == not_reached(kept, missing) == missing["start"]
+    assert not_given(resolve("lab6"), None) == {}
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,13 @@ MODULES = {
 }
 
 # Features a lab adds on top of its protocols (labs.py): lab 3's authentication, lab 4's chat, lab 5's notifier,
-# lab 6's metrics and traces.
+# lab 6's metrics and traces, lab 7's configuration.
 FEATURE_MODULES = {
     "auth": ("auth",),
     "websocket": ("websocket",),
     "notifications": ("notifications",),
     "monitoring": ("monitoring",),
+    "config": ("config",),
 }
 
 
