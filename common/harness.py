@@ -194,10 +194,13 @@ def start(
     # From lab 3 the service signs tokens with JWT_SECRET and refuses to start without one: each
     # started process gets a fresh random key, as a deployment injects one (labs 1-2 ignore it).
     env.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
-    # From lab 7 the lab also reads a .env file from its working directory: each gets an empty one
-    # instead, unless the test names its own, so that a developer's .env cannot change what is tested.
-    env["ENV_FILE"] = str(_empty_env_file())
-    cleanups = _scratch_broker_and_record(module, env, extra_env or {})
+    # From lab 7 the lab also reads a .env file from its working directory: where there is one (a
+    # developer's), it gets an empty one instead, unless the test names its own, so that what is tested
+    # is what the test sets.
+    env.pop("ENV_FILE", None)
+    if (cwd / ".env").exists():
+        env["ENV_FILE"] = str(_empty_env_file())
+    cleanups = scratch_broker_and_record(module, env, extra_env or {})
     env.update(extra_env or {})
     log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -211,7 +214,7 @@ def start(
     return lab
 
 
-def _scratch_broker_and_record(module: str, env: dict[str, str], chosen: dict[str, str]) -> list[Callable[[], None]]:
+def scratch_broker_and_record(module: str, env: dict[str, str], chosen: dict[str, str]) -> list[Callable[[], None]]:
     """From lab 5 a lab declares exchanges and queues on the machine's RabbitMQ and keeps the notifier's
     record in a file. Unless the caller chose them, a started process gets names (BROKER_PREFIX) and a
     record (NOTIFIER_DB) of its own, whatever the shell exports, and both are deleted once it stops:
@@ -263,6 +266,8 @@ def run_to_exit(
     module: str, extra_env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module`` with a bare environment until it exits: for starts that must fail."""
-    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "ENV_FILE": str(_empty_env_file()), **(extra_env or {})}
+    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **(extra_env or {})}
+    if (ROOT / ".env").exists():  # as start() does: a developer's .env is not what the test sets
+        env.setdefault("ENV_FILE", str(_empty_env_file()))
     command = [sys.executable, "-m", module]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -12,7 +12,7 @@ import logging
 from .domain import Forbidden, NotAuthenticated, Registration, TooManyAttempts, User
 from .passwords import LoginThrottle, hash_password, verify_password
 from .settings import Settings
-from .store import UserStore
+from .store import Store
 from .tokens import Identity, TokenError, Tokens
 
 WRONG_CREDENTIALS = "wrong email or password"
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 class Auth:
     """The lab's authority: registers with a password, logs in, and checks tokens against the store."""
 
-    def __init__(self, store: UserStore, settings: Settings, throttle: LoginThrottle | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings, throttle: LoginThrottle | None = None) -> None:
         self.store = store
         self.tokens = Tokens(settings.jwt_secret, settings.jwt_ttl_seconds)
         self._admin_email = settings.admin_email.casefold()

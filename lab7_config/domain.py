@@ -171,6 +171,16 @@ class TooManyAttempts(DomainError):
         super().__init__(f"too many failed logins for this email: try again in {self.retry_after} s")
 
 
+class Unavailable(DomainError):
+    """Lab 7: the database cannot be reached just now (503 with Retry-After, UNAVAILABLE). Not the caller's
+    fault, but an answer a caller can act on (try again), instead of a 500 that quotes the driver."""
+
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__(f"the users' database is unavailable: try again in {self.retry_after} s")
+
+
 def parse_registration(data: object) -> Registration:
     """Lab 3: validate a registration (a user's fields and an optional password)."""
     try:

@@ -29,6 +29,7 @@ from .domain import (
     InvalidInput,
     NotAuthenticated,
     TooManyAttempts,
+    Unavailable,
     UserNotFound,
 )
 
@@ -44,6 +45,7 @@ _CODE_BY_ERROR: dict[type[DomainError], grpc.StatusCode] = {
     NotAuthenticated: grpc.StatusCode.UNAUTHENTICATED,
     Forbidden: grpc.StatusCode.PERMISSION_DENIED,
     TooManyAttempts: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,  # lab 7: the database is out of reach; clients may retry
 }
 
 

@@ -34,7 +34,7 @@ from .grpc_service import AuthService, UserService
 from .lifecycle import StartError
 from .metrics import UsersMetrics
 from .settings import Settings
-from .store import UserStore
+from .store import Store
 from .users.v1 import users_pb2, users_pb2_grpc
 
 USER_SERVICE = users_pb2.DESCRIPTOR.services_by_name["UserService"].full_name  # "users.v1.UserService"
@@ -54,7 +54,7 @@ class GrpcServer:
 
     name = "gRPC"
 
-    def __init__(self, store: UserStore, settings: Settings, auth: Auth, metrics: UsersMetrics | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings, auth: Auth, metrics: UsersMetrics | None = None) -> None:
         self._metrics = metrics or UsersMetrics(CollectorRegistry())  # lab 6
         self._store = store
         self._auth = auth

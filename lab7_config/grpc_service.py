@@ -19,7 +19,7 @@ from .auth import Auth
 from .domain import FieldError, InvalidInput, User, UserFields, UserNotFound, parse_registration, parse_user_fields
 from .grpc_auth import caller
 from .grpc_errors import domain_errors_as_status
-from .store import UserStore
+from .store import Store
 from .users.v1 import users_pb2, users_pb2_grpc
 
 DEFAULT_PAGE_SIZE = 50
@@ -33,7 +33,7 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 class UserService(users_pb2_grpc.UserServiceServicer):
     """One method per RPC; each runs on a thread of the server's pool, the store does the locking."""
 
-    def __init__(self, store: UserStore, auth: Auth) -> None:
+    def __init__(self, store: Store, auth: Auth) -> None:
         self._store = store
         self._auth = auth
 

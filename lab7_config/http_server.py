@@ -26,6 +26,10 @@ connection goes to the WebSocket server (ws_server.py), which serves it as a gre
 
 Lab 6: a method the lab does not serve is answered 405 before the app (each method would be a
 series of the request metrics of its own); Gunicorn's own messages go through the lab's logging.
+
+Lab 7: SIGHUP re-reads the settings and applies LOG_LEVEL in the master, the worker and the
+notifier child, in place (logs.reload). Gunicorn's own SIGHUP would start a new worker and stop
+the old one, and with it every user of the in-memory store: the lab never does that.
 """
 
 from __future__ import annotations
@@ -39,9 +43,10 @@ import resource
 import selectors
 import signal
 import socket
+import sys
 import time
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import gunicorn.glogging
 import gunicorn.http
@@ -54,6 +59,7 @@ from gunicorn.http.message import Request
 from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
 from werkzeug.exceptions import ClientDisconnected
 
+from . import logs
 from .lifecycle import Lifecycle, StartError
 from .rest_errors import problem
 from .settings import Settings
@@ -87,11 +93,20 @@ BODY = re.compile(rb"^(content-length|transfer-encoding):", re.IGNORECASE | re.M
 
 
 def serve(
-    app: Flask, settings: Settings, lifecycle: Lifecycle, listener: socket.socket, websockets: WebSocketServer | None
+    app: Flask,
+    settings: Settings,
+    lifecycle: Lifecycle,
+    listener: socket.socket,
+    websockets: WebSocketServer | None,
+    service: str = "users",
 ) -> int:
-    """Serve on `listener` until stopped; the exit status: 0 after a graceful stop, 1 after a forced one."""
+    """Serve on `listener` until stopped; the exit status: 0 after a graceful stop, 1 after a forced one
+    or a component that could not start.
+
+    `service` ("users" or "notifier") is whose settings a SIGHUP re-reads (lab 7).
+    """
     logging.getLogger("gunicorn.error").addFilter(_queries_hidden)
-    server = _Server(app, settings, lifecycle, listener, websockets)
+    server = _Server(app, settings, lifecycle, listener, websockets, service)
     arbiter = _Arbiter(server)
     try:
         arbiter.run()  # ends with SystemExit from Gunicorn's halt
@@ -134,9 +149,11 @@ class _Server(BaseApplication):
         lifecycle: Lifecycle,
         listener: socket.socket,
         websockets: WebSocketServer | None,
+        service: str,
     ) -> None:
         self.application = app
         self.settings = settings
+        self.service = service
         self.lifecycle = lifecycle
         self.listener = listener
         self.websockets = websockets
@@ -181,16 +198,29 @@ class _Logs(gunicorn.glogging.Logger):
 
     def setup(self, cfg: Any) -> None:
         self.error_log.propagate = True
-        self.error_log.setLevel(logging.getLogger().level)  # LOG_LEVEL, as the root logger has it
+        # No level of its own: it follows the root logger's (LOG_LEVEL), after a SIGHUP too (logs.reload).
+        self.error_log.setLevel(logging.NOTSET)
 
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
         """Requests are logged by the app, with their trace id (rest_observe.py)."""
 
 
 class _Arbiter(Arbiter):
-    """Gunicorn's master, with Ctrl-C as graceful as SIGTERM and a forced stop reported as exit status 1."""
+    """Gunicorn's master, with Ctrl-C as graceful as SIGTERM and a forced stop reported as exit status 1,
+    and (lab 7) SIGHUP reloading LOG_LEVEL instead of the worker."""
 
     forced = False
+    app: _Server
+
+    def handle_hup(self) -> None:
+        """Apply LOG_LEVEL here, then pass the SIGHUP on to the worker; never Gunicorn's reload.
+
+        Gunicorn's reload replaces the worker, and the users of the in-memory store with it. This
+        runs in the main loop (Gunicorn's handler only queues the signal on SIG_QUEUE and wakes the
+        loop), where logging is safe.
+        """
+        self.app.settings = logs.reload(self.app.settings, self.app.service)
+        self.kill_workers(signal.SIGHUP)
 
     def handle_int(self) -> None:
         self.log.info("Ctrl-C: stopping gracefully (press Ctrl-C again to stop at once)")
@@ -205,7 +235,8 @@ class _Arbiter(Arbiter):
         try:
             super().halt(reason, exit_status)  # stops the worker, then exits
         except SystemExit:
-            if self.forced:
+            # Lab 7: a component that cannot start (StartError, said on stderr) is a failed start too.
+            if self.forced or exit_status == self.WORKER_BOOT_ERROR:
                 raise SystemExit(1) from None
             raise
 
@@ -217,7 +248,11 @@ class _Worker(ThreadWorker):
 
     def init_process(self) -> None:
         gunicorn.util.write_error = write_problem  # Gunicorn's own error pages, as problem+json
-        self.app.lifecycle.start()  # in the worker, after the fork; raises if a component cannot start
+        try:
+            self.app.lifecycle.start()  # in the worker, after the fork
+        except StartError as exc:  # lab 7: one line naming the setting (the database's), as before the fork
+            print(f"{__package__}: {exc}", file=sys.stderr, flush=True)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master stops too, with exit status 1
         log.info("ready: http://%s", self.app.settings.address(self.sockets[0].getsockname()[1]))
         super().init_process()  # serves until stopped
 
@@ -225,6 +260,22 @@ class _Worker(ThreadWorker):
         super().init_signals()
         # Ctrl-C reaches every process of the terminal's group: the worker drains, as on SIGTERM.
         signal.signal(signal.SIGINT, self.handle_exit)
+        # Lab 7: Gunicorn leaves SIGHUP at its default in the worker, which ends the process.
+        signal.signal(signal.SIGHUP, self.handle_hup)
+        signal.siginterrupt(signal.SIGHUP, False)
+
+    def handle_hup(self, sig: int, frame: object) -> None:
+        """Lab 7: the reload runs in the main loop, as Gunicorn's own handle_exit wakes it: the handler
+        only queues it (a queue and a pipe, no lock), since logging here could deadlock."""
+        self.method_queue.defer(self._reload)
+
+    def _reload(self) -> None:
+        """Apply LOG_LEVEL here, quietly (the master has just said what it found), then in the components
+        that follow a SIGHUP: the notifier child."""
+        self.app.settings = logs.reload(self.app.settings, self.app.service, report=False)
+        for component in self.app.lifecycle.components:
+            if isinstance(component, Reloadable):
+                component.reload()
 
     def handle_exit(self, sig: int, frame: object) -> None:
         self.app.lifecycle.begin_stop()  # every component stops taking work at the same moment as HTTP
@@ -368,6 +419,14 @@ class _Worker(ThreadWorker):
             return False  # close: the body was never read
         conn.sock.settimeout(BODY_STALL_SECONDS)  # a body that stops arriving ends the request (408)
         return super().handle_request(req, conn)
+
+
+@runtime_checkable
+class Reloadable(Protocol):
+    """Lab 7: a component that follows a SIGHUP (the notifier child: it re-reads its own settings)."""
+
+    def reload(self) -> None:
+        """Apply what may change without a restart; return at once."""
 
 
 def is_websocket_handshake(received: bytes) -> bool:

@@ -63,10 +63,14 @@ class Lifecycle:
             component.begin_stop(self.grace)
 
     def stop(self) -> None:
-        """Stop every component and wait, at most the grace period from the first stop request."""
+        """Stop every component and wait, at most the grace period from the first stop request.
+
+        Lab 7: waited for in reverse start order. What started first may serve the others until they
+        have stopped: the PostgreSQL store closes its connections only once the relay and gRPC are done.
+        """
         self.begin_stop()
         assert self._stopping_since is not None
         deadline = self._stopping_since + self.grace
-        for component in self.components:
+        for component in reversed(self.components):
             component.wait_stopped(max(deadline - time.monotonic(), 0.0))
             log.info("%s stopped", component.name)

@@ -8,10 +8,14 @@ writes the objects; this module adds the two fields every line of the lab carrie
 name, and the trace id of the request or event being handled (tracing.py).
 
 ``LOG_FORMAT=text`` gives the lines of earlier labs, for a person reading a terminal.
+
+Lab 7: SIGHUP re-reads the settings and applies a new LOG_LEVEL without a restart (`reload`), so
+that a running lab can be made to say more while a problem is looked at, and nothing is lost.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from typing import Any
@@ -20,8 +24,9 @@ import ecs_logging
 from ecs_logging._meta import ECS_VERSION
 
 from . import broker, tracing
-from .settings import Settings
+from .settings import Settings, SettingsError, load
 
+log = logging.getLogger(__name__)
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -91,3 +96,51 @@ def setup(settings: Settings, service: str) -> None:
     handler.addFilter(ServiceFields(service))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     broker.quiet_clients()
+
+
+def reload(running: Settings, service: str, report: bool = True) -> Settings:
+    """Re-read the settings (on SIGHUP) and apply LOG_LEVEL; the settings now in effect.
+
+    Only the level can change in a running process: the ports are bound, the store and the
+    connections made, and a new value of those would mean a new process (a restart), which an
+    in-memory store does not survive. Any other variable that changed is named, never applied,
+    and stays named at every reload until a restart. A settings file that cannot be read keeps
+    the old level: a bad edit never stops a running service. `report=False` (a Gunicorn worker,
+    whose master has just read the same file and said what it found) writes nothing.
+
+    Called outside a signal handler: a handler that logs could wait forever for the logging lock
+    held by the very code it interrupted.
+    """
+    try:
+        fresh = load(service=service)
+    except SettingsError as exc:
+        if report:
+            problems = "; ".join(str(exc).splitlines())
+            log.warning("SIGHUP: settings not reloaded, LOG_LEVEL stays %s: %s", running.log_level, problems)
+        return running
+    _set_level(running.log_level, fresh.log_level, report)
+    changed = [f.name.upper() for f in dataclasses.fields(Settings) if _differs(f.name, running, fresh)]
+    if changed and report:
+        they = "it takes" if len(changed) == 1 else "they take"
+        log.warning("SIGHUP: %s changed: %s effect on restart", ", ".join(changed), they)
+    return dataclasses.replace(running, log_level=fresh.log_level)
+
+
+def _differs(name: str, running: Settings, fresh: Settings) -> bool:
+    return name != "log_level" and getattr(running, name) != getattr(fresh, name)
+
+
+def _set_level(old: str, new: str, report: bool) -> None:
+    """Set the root logger's level: every logger of the lab has none of its own and follows it (pika and
+    kafka-python keep theirs: broker.quiet_clients).
+
+    The line saying so is written while the more verbose of the two levels is in effect, at INFO or,
+    when neither level writes INFO, at the more verbose one: every reload shows in the log.
+    """
+    levels = logging.getLevelNamesMapping()
+    root = logging.getLogger()
+    root.setLevel(min(levels[old], levels[new]))
+    if report:
+        said = f"is now {new} (was {old})" if new != old else f"stays {new}"
+        log.log(max(logging.INFO, root.level), "SIGHUP: LOG_LEVEL %s", said)
+    root.setLevel(new)

@@ -6,6 +6,9 @@ new user once: an email through SMTP_HOST when it is set, and always a record th
 is told a message is done only after the notification is recorded; a redelivered event finds its
 record and is acked without notifying twice. When the broker goes away, the consumer reconnects
 with backoff; the HTTP side keeps answering (``/healthz`` says whether it is consuming).
+
+Lab 7: SIGHUP re-reads the notifier's settings and applies LOG_LEVEL (http_server.py, logs.reload),
+whether it runs alone or as the child of ``python -m lab7_config``, which passes its own SIGHUP on.
 """
 
 from __future__ import annotations
@@ -189,6 +192,11 @@ class NotifierProcess:
                 time.sleep(0.1)
         raise StartError(f"the notifier did not answer {url} within {READY_SECONDS:g} s")
 
+    def reload(self) -> None:
+        """Lab 7: pass a SIGHUP on; the notifier re-reads its own settings (its master, then its worker)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGHUP)
+
     def begin_stop(self, grace: float) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
@@ -220,7 +228,8 @@ def main(argv: list[str]) -> int:
     try:
         settings = load(service="notifier")
     except SettingsError as exc:
-        print(f"{__package__}.notifier: {exc}", file=sys.stderr)
+        for problem in exc.problems:  # lab 7: every bad variable at once, one line each
+            print(f"{__package__}.notifier: {problem}", file=sys.stderr)
         return 2
     logs.setup(settings, "notifier")  # lab 6: ECS JSON lines on stdout
     if argv[:1] == ["--parent"]:  # started by python -m lab7_config (NotifierProcess)
@@ -238,7 +247,8 @@ def main(argv: list[str]) -> int:
     notifier = Notifier(notifications, Mailer(settings), NotifierMetrics(metrics.registry()))
     consumer = EventConsumer(settings, notifier)
     lifecycle = Lifecycle([consumer], settings.grace_seconds)
-    return serve(create_app(notifications, consumer), settings, lifecycle, listener, websockets=None)
+    app = create_app(notifications, consumer)
+    return serve(app, settings, lifecycle, listener, websockets=None, service="notifier")
 
 
 if __name__ == "__main__":

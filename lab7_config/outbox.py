@@ -12,6 +12,7 @@ broker confirmed, and the relay stopped before removing it): consumers must be i
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 
@@ -19,9 +20,10 @@ from prometheus_client import CollectorRegistry
 
 from . import tracing
 from .broker import BrokerUnavailable, Publisher
+from .domain import Unavailable
 from .events import Event
 from .metrics import UsersMetrics
-from .store import UserStore
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,11 @@ class OutboxRelay:
     name = "outbox relay"
 
     def __init__(
-        self, store: UserStore, publisher: Callable[[], Publisher], metrics: UsersMetrics | None = None
+        self, store: Store, publisher: Callable[[], Publisher], metrics: UsersMetrics | None = None
     ) -> None:
         self.store = store
         self.metrics = metrics or UsersMetrics(CollectorRegistry())  # lab 6: events published, outbox backlog
-        self.metrics.watch_outbox(store.outbox_size)
+        self.metrics.watch_outbox(self._backlog)
         self._make_publisher = publisher
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox relay", daemon=True)
@@ -54,8 +56,16 @@ class OutboxRelay:
 
     def wait_stopped(self, timeout: float) -> None:
         self._thread.join(timeout)
-        if left := self.store.outbox_size():
-            log.warning("%d events are still in the outbox (the broker did not confirm them in time)", left)
+        if left := self._backlog():
+            log.warning("%.0f events are still in the outbox (the broker did not confirm them in time)", left)
+
+    def _backlog(self) -> float:
+        """Events in the outbox; NaN when the store cannot say (lab 7: a database out of reach), which
+        Prometheus reads as "no value", not as an empty outbox."""
+        try:
+            return self.store.outbox_size()
+        except Unavailable:
+            return math.nan
 
     def _run(self) -> None:
         publisher = self._make_publisher()
@@ -64,20 +74,20 @@ class OutboxRelay:
             while True:
                 if backoff and self._stop.wait(backoff):
                     return
-                batch = self.store.pending_events(BATCH)
-                if not batch:
-                    if self._stop.is_set():
-                        return
-                    self.store.event_recorded.wait(1.0)
-                    self.store.event_recorded.clear()
-                    continue
                 try:
+                    batch = self.store.pending_events(BATCH)  # lab 7: the store may fail too (a database away)
+                    if not batch:
+                        if self._stop.is_set():
+                            return
+                        self.store.event_recorded.wait(1.0)
+                        self.store.event_recorded.clear()
+                        continue
                     self._publish(publisher, batch)
-                except Exception as exc:  # BrokerUnavailable, or a client's bug: either way, the relay lives on
+                except Exception as exc:  # BrokerUnavailable, Unavailable, or a client's bug: the relay lives on
                     backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, backoff * 2))
-                    waiting = self.store.outbox_size()
-                    log.warning("%d events wait in the outbox: %s (next try in %.1f s)", waiting, exc, backoff)
-                    if not isinstance(exc, BrokerUnavailable):
+                    waiting = self._backlog()
+                    log.warning("%.0f events wait in the outbox: %s (next try in %.1f s)", waiting, exc, backoff)
+                    if not isinstance(exc, BrokerUnavailable | Unavailable):
                         log.exception("the publisher failed unexpectedly: it starts afresh")
                         publisher.close()  # it connects again on the next publish
                     continue

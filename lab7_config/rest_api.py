@@ -23,7 +23,7 @@ from .domain import Credentials, FieldError, InvalidInput, Registration, UserFie
 from .rest_errors import domain_problem, register_error_handlers
 from .rest_openapi import CREATED, SECURED, TOKEN, USERS, DocumentedApp, Health, Problem, User, problems
 from .settings import Settings
-from .store import UserStore
+from .store import Store, UserStore
 
 MAX_PAGE_PARAMETER = 1_000_000_000
 PAGE_RULE = f"must be a whole number from 0 to {MAX_PAGE_PARAMETER}"
@@ -107,7 +107,7 @@ users = APIBlueprint("users", __name__, abp_tags=[Tag(name="users")])
 
 
 def create_app(
-    store: UserStore | None = None,
+    store: Store | None = None,
     settings: Settings | None = None,
     auth: Auth | None = None,
     registry: CollectorRegistry | None = None,
@@ -135,7 +135,7 @@ def create_app(
     return app
 
 
-def _store() -> UserStore:
+def _store() -> Store:
     return current_app.extensions["user_store"]
 
 

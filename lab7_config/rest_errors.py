@@ -13,6 +13,7 @@ from .domain import (
     InvalidInput,
     NotAuthenticated,
     TooManyAttempts,
+    Unavailable,
     UserNotFound,
 )
 
@@ -25,6 +26,7 @@ _STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
     NotAuthenticated: (401, "Unauthorized"),
     Forbidden: (403, "Forbidden"),
     TooManyAttempts: (429, "Too Many Requests"),
+    Unavailable: (503, "Service Unavailable"),  # lab 7: the database is out of reach
 }
 REALM = "users"
 
@@ -56,7 +58,7 @@ def domain_problem(exc: DomainError) -> Response:
     response = problem(status, title, str(exc), errors)
     if isinstance(exc, NotAuthenticated):
         response.headers["WWW-Authenticate"] = www_authenticate(str(exc))
-    if isinstance(exc, TooManyAttempts):
+    if isinstance(exc, TooManyAttempts | Unavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
@@ -50,7 +51,7 @@ def _lower(value: Any) -> Any:
 def _key(value: str) -> str:
     """Empty is no key (the notifier signs nothing; `load` requires one of the users service)."""
     if value and len(value.encode()) < MIN_SECRET_BYTES:
-        raise ValueError(f"too short: use a random key of at least {MIN_SECRET_BYTES} bytes")
+        raise ValueError(f"is too short: use a random key of at least {MIN_SECRET_BYTES} bytes")
     return value
 
 
@@ -178,7 +179,9 @@ class Settings:
 
 
 FIELDS = {field.name.upper(): field.name for field in dataclasses.fields(Settings)}
-SECRETS = {"JWT_SECRET"}  # never shown; URLs are shown with their password masked
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what a variable's name may be
+SECRETS = {"JWT_SECRET"}  # never shown
+URLS = {"RABBITMQ_URL", "DATABASE_URL"}  # shown with their password masked; not shown at all if not a URL
 ENV_FILE = "ENV_FILE"  # the variable that names the .env file; without it, .env in the working directory
 
 
@@ -193,7 +196,12 @@ class Sources:
 def read(environ: Mapping[str, str] | None = None) -> Sources:
     """The lab's variables from the environment, then the .env file: a real variable wins over the file."""
     environ = os.environ if environ is None else environ
-    path, file_values = _env_file(environ)
+    try:
+        path, file_values = _env_file(environ)
+    except (OSError, UnicodeDecodeError) as exc:  # unreadable, or not text: a problem, never a traceback
+        named = environ.get(ENV_FILE, "").strip() or ".env"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
+        raise SettingsError([f"{ENV_FILE}={named!r}: cannot read it ({reason})"]) from None
     values: dict[str, str] = {}
     origins: dict[str, str] = {}
     for variable, value in file_values.items():
@@ -204,17 +212,26 @@ def read(environ: Mapping[str, str] | None = None) -> Sources:
 
 
 def _env_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, str]]:
-    """The .env file's variables (none when there is no file); an unknown name or a missing ENV_FILE is a problem."""
+    """The .env file's variables (none when there is no file); an unknown name or a missing ENV_FILE is a problem.
+
+    python-dotenv reads the file (``interpolate=False``: a "$" in a password stays a "$"). A name that
+    is no setting (most likely a typo: `_unknown` suggests the right one) and a line with no "=" (its
+    value is None) are problems, all of them raised together in one SettingsError.
+    """
     named = environ.get(ENV_FILE, "").strip()
     path = Path(named) if named else Path.cwd() / ".env"
     if named and (not path.exists() or path.is_dir()):  # a named file must be there (a pipe will do: <(...))
         raise SettingsError([f"{ENV_FILE}={named!r}: no such file (give the path of a .env file, or unset it)"])
     if not named and not path.is_file():
         return None, {}
-    # >>> lab 7 · settings._env_file: read the file with python-dotenv; a name that is no setting (a typo) is a problem
+    # >>> lab 7 · settings._env_file: read it with python-dotenv; all problems in one SettingsError; else (path, values)
     found = dotenv_values(path, interpolate=False)
     problems = [_unknown(variable, path) for variable in found if variable not in FIELDS]
-    problems += [f"{name} in {path} has no value: write {name}=..." for name, value in found.items() if value is None]
+    problems += [
+        f"{name} in {path} has no value: write {name}=..."
+        for name, value in found.items()
+        if value is None and name in FIELDS
+    ]
     if problems:
         raise SettingsError(problems)
     return path, {variable: value for variable, value in found.items() if value is not None}
@@ -222,7 +239,11 @@ def _env_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, str]]:
 
 
 def _unknown(variable: str, path: Path) -> str:
-    """A name the lab does not read: most likely a typo, which would otherwise be ignored in silence."""
+    """A name the lab does not read: most likely a typo, which would otherwise be ignored in silence.
+
+    What is not a name at all (a URL pasted on a line of its own) is not quoted: it may hold a password."""
+    if not NAME.fullmatch(variable):
+        return f"{path} has a line that is not NAME=value (not quoted here: it may hold a secret)"
     close = difflib.get_close_matches(variable, FIELDS, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"{variable} in {path} is not a setting of {__package__}{hint}"
@@ -254,8 +275,14 @@ def validated(sources: Sources, service: str = "users") -> Settings:
 
 
 def _problem(error: Any, raw: Mapping[str, str]) -> str:
-    """One line: the variable, its value (masked if secret) and what it accepts."""
-    # >>> lab 7 · settings._problem: one line from pydantic's error: the variable, its value as shown(), what it accepts
+    """One line: the variable, its value (masked if secret) and what it accepts.
+
+    `error` is one of pydantic's `ValidationError.errors()`: "loc" holds the field's name, "msg" the
+    message (a validator's own starts "Value error, ", which says nothing to a reader), "type" the
+    kind of error. What the field accepts is the description in its type's `Field(...)`. A secret's
+    line shows no value at all: "JWT_SECRET is too short: ...".
+    """
+    # >>> lab 7 · settings._problem: "VAR='value as shown()': message (what it accepts)"; a secret's line shows no value
     variable = str(error["loc"][0]).upper()
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "string_pattern_mismatch":  # the pattern itself says little to a reader
@@ -263,6 +290,8 @@ def _problem(error: Any, raw: Mapping[str, str]) -> str:
     field = Settings.__pydantic_fields__[FIELDS[variable]]  # type: ignore[attr-defined]
     accepts = next((meta.description for meta in field.metadata if getattr(meta, "description", None)), None)
     accepts = accepts or field.description
+    if variable in SECRETS:  # not even masked: how long it is, or that it is set, is no one's business
+        return f"{variable} {message}"
     return f"{variable}={shown(variable, raw.get(variable, ''))!r}: {message}" + (f" ({accepts})" if accepts else "")
     # <<< lab 7
 
@@ -271,15 +300,25 @@ def shown(variable: str, value: str) -> str:
     """A value as it may be printed: a secret masked wholly, a URL's password masked."""
     if variable in SECRETS:
         return MASK if value else ""
-    parts = urlsplit(value)
-    if "://" in value and parts.password:
-        return value.replace(f":{parts.password}@", f":{MASK}@", 1)
-    return value
+    if variable in URLS and not URL.match(value):  # "host=db password=...": whatever it is, it is not shown
+        return MASK if value else ""
+    return QUERY_PASSWORD.sub(rf"\g<1>{MASK}", PASSWORD.sub(rf"\g<1>{MASK}@", value))
+
+
+# A URL's "user:password@": up to its last "@", so that a password that should have been URL-encoded
+# ("/", "?", "#" in it) is masked all the same, with whatever follows it up to that "@".
+PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/]*:).*@", re.IGNORECASE)
+QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)  # libpq's ?password=...
+URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def describe(settings: Settings, sources: Sources) -> list[str]:
-    """`--print-config`: each variable's effective value (secrets masked) and where it came from, as .env lines."""
-    # >>> lab 7 · settings.describe: a line per variable, VAR=value (as shown()) and a comment saying its origin
+    """`--print-config`: each variable's effective value (secrets masked) and where it came from, as .env lines.
+
+    "HTTP_PORT=9000", padded to 48 characters, then "# environment", "# /path/.env" or "# default"
+    (`sources.origins`); a tuple (SERVICES) is written as the variable is: "users,notifier".
+    """
+    # >>> lab 7 · settings.describe: a line per variable: VAR=value as shown(), padded, then "# origin"
     lines = []
     for variable, name in FIELDS.items():
         value = getattr(settings, name)

@@ -7,6 +7,9 @@ worker processes), or each process would hold a different set of users.
 
 The clock is injected: tests pass a fake one, and a slow one that widens the gap between the
 check and the write, so that a store without its lock fails every time, not once in a while.
+
+Lab 7: `Store` names what the rest of the lab calls on a store, so that DATABASE_URL can choose
+this one (memory://) or postgres_store.PostgresStore (postgresql://...) without any other change.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from .domain import EmailTaken, User, UserFields, UserNotFound
 from .events import Event, user_registered
@@ -22,6 +26,24 @@ from .events import Event, user_registered
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Store(Protocol):
+    """Lab 7: what REST, gRPC, the tokens and the outbox relay need of a store, whichever holds the users."""
+
+    event_recorded: threading.Event
+
+    def create(self, fields: UserFields, password_hash: str | None = None, role: str = "user") -> User: ...
+    def get(self, user_id: str) -> User: ...
+    def list(self, limit: int | None = None, offset: int = 0) -> list[User]: ...
+    def update(self, user_id: str, fields: UserFields) -> User: ...
+    def delete(self, user_id: str) -> None: ...
+    def login_record(self, email: str) -> tuple[str, str | None, str] | None: ...
+    def exists(self, user_id: str) -> bool: ...
+    def __len__(self) -> int: ...
+    def pending_events(self, limit: int) -> list[Event]: ...
+    def mark_published(self, event_ids: list[str]) -> None: ...
+    def outbox_size(self) -> int: ...
 
 
 class UserStore:

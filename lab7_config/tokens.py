@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import sys
 import time
 import uuid
@@ -33,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
+
+from .settings import SettingsError, read
 
 ALGORITHM = "HS256"
 ISSUER = "microlabs-users"
@@ -151,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--ttl", type=int, default=900, help="seconds until it expires (negative: already expired)")
     commands.add_parser("inspect", help="decode a token; verify it too if JWT_SECRET is set").add_argument("token")
     args = parser.parse_args(argv)
-    secret = os.environ.get("JWT_SECRET", "")
+    try:
+        secret = read().values.get("JWT_SECRET", "")  # lab 7: from the environment, or else the .env file
+    except SettingsError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
     if args.command == "issue":
         if len(secret.encode()) < MIN_SECRET_BYTES:
             print(f"JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes to sign a token", file=sys.stderr)

@@ -28,7 +28,7 @@ from .chat import Hub, Member
 from .domain import FieldError, InvalidInput
 from .rest_errors import problem
 from .settings import Settings
-from .store import UserStore
+from .store import Store
 from .ws_server import GREEN_OPTIONS, Connection
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ chat = Blueprint("chat", __name__)
 sock = Sock()
 
 
-def install(app: Flask, hub: Hub, auth: Auth, store: UserStore, settings: Settings) -> None:
+def install(app: Flask, hub: Hub, auth: Auth, store: Store, settings: Settings) -> None:
     """Add the chat page and the WebSocket route to the app."""
     app.extensions["hub"] = hub
     app.extensions["ws_auth"] = auth
@@ -161,7 +161,7 @@ def _valid_handshake() -> bool:
 
 
 def _name(user_id: str) -> str:
-    store: UserStore = current_app.extensions["ws_store"]
+    store: Store = current_app.extensions["ws_store"]
     try:
         return store.get(user_id).name
     except Exception:  # deleted in the meantime: the id still says who it was

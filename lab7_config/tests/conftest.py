@@ -20,7 +20,7 @@ import pytest
 import requests
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from common import harness
+from common import harness, postgres
 from common.kafka_broker import running_kafka
 from common.pytest_plugin import in_ci
 
@@ -39,20 +39,29 @@ def lab_name() -> str:
     return LAB
 
 
+# Lab 7: what compose.yaml requires from the deployer's shell, JWT_SECRET and POSTGRES_PASSWORD.
+COMPOSE_SECRETS = ("JWT_SECRET", "POSTGRES_PASSWORD")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def compose_secret(request: pytest.FixtureRequest) -> Iterator[None]:
-    """compose.yaml refuses to resolve without JWT_SECRET: the container tests get a random one when it is missing.
+    """compose.yaml refuses to resolve without its secrets: the container and deployment tests get random ones
+    for those that are missing.
 
     Only those modules: every lab process the other tests start keeps a fresh secret of its own.
     """
-    if "container" not in request.module.__name__ or os.environ.get("JWT_SECRET"):
+    name = request.module.__name__
+    missing = [secret for secret in COMPOSE_SECRETS if not os.environ.get(secret)]
+    if ("container" not in name and "deploy" not in name) or not missing:
         yield
         return
-    os.environ["JWT_SECRET"] = secrets.token_hex(32)
+    for secret in missing:
+        os.environ[secret] = secrets.token_hex(32)
     try:
         yield
     finally:
-        os.environ.pop("JWT_SECRET", None)
+        for secret in missing:
+            os.environ.pop(secret, None)
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +84,20 @@ def delete_rabbitmq_names(prefix: str) -> None:
     """Delete the exchange and queues that labs started with `prefix` declared (labs the harness starts
     without a BROKER_PREFIX get one of their own, deleted when they stop)."""
     harness.delete_broker_names(LAB, {"BROKER_PREFIX": prefix})
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """Lab 7: an empty PostgreSQL database of the test's own on the machine's server, dropped after the test."""
+    with postgres.scratch_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_lab(lab_name: str, lab_env: dict[str, str]) -> Iterator[harness.LabProcess]:
+    """Lab 7: a second shared process of the lab, keeping its users in a scratch PostgreSQL database."""
+    with postgres.scratch_database() as url, harness.running(lab_name, {**lab_env, "DATABASE_URL": url}) as lab:
+        yield lab
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 Waitress serves requests on several threads at once; these tests fire many requests together
 (released by one barrier) at the real HTTP port and check what the store ends up holding.
+
+Lab 7: each test runs twice: on the shared lab's in-memory store, then on a lab's PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+import pytest
 import requests
 
 from common.grading import unique_email
@@ -18,6 +21,12 @@ from common.grading import unique_email
 from .conftest import ADMIN
 
 THREADS = 16
+
+
+@pytest.fixture(scope="module", params=["memory", "postgresql"])
+def rest_url(request: pytest.FixtureRequest) -> str:
+    """Lab 7: the shared lab's address, or that of the lab that keeps its users in PostgreSQL."""
+    return request.getfixturevalue("shared_lab" if request.param == "memory" else "postgres_lab").http_url
 
 
 def all_at_once(task: Callable[[requests.Session, int], requests.Response], count: int) -> list[int]:

@@ -14,6 +14,10 @@ and Filebeat cannot run here either, so their files are checked against each oth
 compose mounts exists, Prometheus scrapes names each profile resolves, Grafana reads its dashboards
 where they are mounted, and Filebeat's configuration (there is no filebeat binary to ask) selects
 the lab's containers by the label they carry, decodes their JSON lines and writes to Elasticsearch.
+
+Lab 7: the two services take their settings from compose.env (env_file), which docker-compose config
+merges into each service's environment, where the checks here read them; the users service has a
+database, the postgres service. tests/test_deploy.py checks those files, and the Kubernetes manifests.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ PROFILES = ("rabbitmq", "kafka")
 NOTIFIER_COMMAND = ["python", "-m", f"{LAB}.notifier"]
 # A pinned tag names a release down to its patch: rabbitmq:4.2.5-management, apache/kafka:4.1.1, mailpit:v1.28.2.
 PINNED_TAG = re.compile(r"v?\d+\.\d+\.\d+([-.][\w.-]+)?")
+# Lab 7: PostgreSQL numbers its releases major.minor, the minor being the patch release: postgres:17.6.
+PINNED_POSTGRES_TAG = re.compile(r"\d+\.\d+(-[\w.-]+)?")
 # Lab 6: what each profile runs beside its broker and the two services.
 STACK = ("prometheus", "grafana", "elasticsearch", "kibana", "filebeat", "mailpit")
 # Host paths outside the repository that a service may mount: Docker's own, for Filebeat alone.
@@ -246,7 +252,8 @@ def test_every_image_is_pinned(compose):
         reference = service["image"]
         last = reference.rsplit("/", 1)[-1]  # a registry's host:port is not a tag
         tag = last.split(":", 1)[1] if ":" in last else ""
-        assert "@sha256:" in reference or PINNED_TAG.fullmatch(tag), (
+        pinned = PINNED_POSTGRES_TAG if last.startswith("postgres:") else PINNED_TAG
+        assert "@sha256:" in reference or pinned.fullmatch(tag), (
             f"{name}: {reference} is not pinned to a release (latest, or no tag, changes under you)"
         )
 

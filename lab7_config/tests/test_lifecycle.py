@@ -35,7 +35,8 @@ def test_components_start_in_order_and_stop_together():
     lifecycle = Lifecycle([Component("a", calls), Component("b", calls)], grace=2.0)
     lifecycle.start()
     lifecycle.stop()
-    assert calls == ["start a", "start b", "begin_stop a 2.0", "begin_stop b 2.0", "wait a", "wait b"]
+    # Lab 7: waited for in reverse order: "a" may serve "b" until "b" has stopped.
+    assert calls == ["start a", "start b", "begin_stop a 2.0", "begin_stop b 2.0", "wait b", "wait a"]
 
 
 def test_a_component_that_cannot_start_stops_those_already_started():

@@ -16,7 +16,7 @@ import pytest
 
 from common import harness
 
-from ..settings import FIELDS, MASK, Settings, SettingsError, load, read
+from ..settings import FIELDS, MASK, Settings, SettingsError, load, read, shown
 
 SECRET = "a-secret-key-that-is-long-enough-for-hs256"
 EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
@@ -125,7 +125,7 @@ def test_each_bad_value_is_refused_naming_its_variable(no_env_file, variable):
     with pytest.raises(SettingsError) as refused:
         load({"JWT_SECRET": SECRET, variable: BAD[variable]})
     (line,) = refused.value.problems
-    assert line.startswith(f"{variable}=")
+    assert line.startswith(f"{variable}=" if variable != "JWT_SECRET" else "JWT_SECRET is too short")
 
 
 def test_every_problem_is_reported_at_once(no_env_file):
@@ -153,8 +153,35 @@ def test_secrets_are_never_shown(no_env_file):
         load({"JWT_SECRET": short, "RABBITMQ_URL": "http://u:pw-rabbit@rabbit/", "DATABASE_URL": "mysql://a:pw-db@db/"})
     text = str(refused.value)
     assert short not in text and "pw-rabbit" not in text and "pw-db" not in text
-    assert f"JWT_SECRET='{MASK}'" in text and f"u:{MASK}@rabbit" in text and f"a:{MASK}@db" in text
+    assert "JWT_SECRET is too short" in text and f"u:{MASK}@rabbit" in text and f"a:{MASK}@db" in text
     assert SECRET not in repr(load({"JWT_SECRET": SECRET})) and "pw" not in repr(Settings(rabbitmq_url="amqp://u:pw@h/"))
+
+
+@pytest.mark.parametrize("password", ["pw", "p/w?x#y", "p@ss:word"])
+def test_a_urls_password_is_masked_even_when_it_should_have_been_encoded(password):
+    url = f"postgresql://app:{password}@db.example:5432/users"
+    assert shown("DATABASE_URL", url) == f"postgresql://app:{MASK}@db.example:5432/users"
+
+
+def test_a_password_elsewhere_in_a_url_setting_is_not_shown_either():
+    assert shown("DATABASE_URL", "postgresql://app@db/users?password=pw&sslmode=require") == (
+        f"postgresql://app@db/users?password={MASK}&sslmode=require"
+    )
+    assert shown("DATABASE_URL", "host=db password=pw") == MASK  # not a URL: not shown at all
+    assert shown("RABBITMQ_URL", "amqp//u:pw@rabbit") == MASK
+
+
+def test_an_env_file_that_is_not_text_is_a_problem_not_a_crash(no_env_file):
+    (no_env_file / ".env").write_bytes(b"LOG_LEVEL=INFO\n\xff\xfe\n")
+    with pytest.raises(SettingsError, match=r"cannot read it \(it is not UTF-8 text\)"):
+        load({"JWT_SECRET": SECRET})
+
+
+def test_a_line_of_env_that_is_no_name_is_not_quoted(no_env_file):
+    (no_env_file / ".env").write_text("postgresql://app:pasted-password@db/users\n")
+    with pytest.raises(SettingsError) as refused:
+        load({"JWT_SECRET": SECRET})
+    assert "pasted-password" not in str(refused.value) and "not NAME=value" in str(refused.value)
 
 
 def test_the_notifier_and_the_clients_need_no_secret(no_env_file):
@@ -249,7 +276,7 @@ def test_bad_settings_stop_the_start_with_status_2_and_a_line_each(lab_name):
     result = harness.run_to_exit(lab_name, {"JWT_SECRET": short, "HTTP_PORT": "eighty", "BROKER": "nats"})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert [line.split(": ")[1].split("=")[0] for line in lines] == ["HTTP_PORT", "JWT_SECRET", "BROKER"]
+    assert [line.split(": ")[1].split("=")[0].split()[0] for line in lines] == ["HTTP_PORT", "JWT_SECRET", "BROKER"]
     assert short not in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
 
 

@@ -1,15 +1,20 @@
-"""Unit tests of the store and the validation rules, without HTTP (the contract tests go through HTTP)."""
+"""Unit tests of the store and the validation rules, without HTTP (the contract tests go through HTTP).
+
+Lab 7: every test of a store runs on both: the in-memory store, and PostgreSQL (a scratch database).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ..domain import EmailTaken, InvalidInput, UserNotFound, parse_user_fields
-from ..store import UserStore
+from ..postgres_store import PostgresStore
+from ..store import Store, UserStore
 
 
 class FakeClock:
@@ -25,24 +30,42 @@ def fields(name: str = "Ada", email: str = "ada@example.com"):
     return parse_user_fields({"name": name, "email": email})
 
 
-def test_ids_count_up_and_are_never_reused():
-    store = UserStore()
+@pytest.fixture(params=["memory", "postgresql"])
+def make_store(request: pytest.FixtureRequest) -> Iterator[Callable[..., Store]]:
+    """Lab 7: makes an empty store of each kind in turn; make_store(clock=...) passes the clock on."""
+    url = request.getfixturevalue("database_url") if request.param == "postgresql" else None
+    started: list[PostgresStore] = []
+
+    def make(**options) -> Store:
+        if url is None:
+            return UserStore(**options)
+        started.append(PostgresStore(url, **options))
+        started[-1].start()
+        return started[-1]
+
+    yield make
+    for store in started:
+        store.wait_stopped(5)
+
+
+def test_ids_count_up_and_are_never_reused(make_store):
+    store = make_store()
     first = store.create(fields(email="a@example.com"))
     store.delete(first.id)
     second = store.create(fields(email="a@example.com"))
     assert (first.id, second.id) == ("1", "2")
 
 
-def test_update_keeps_created_at_and_moves_updated_at():
-    store = UserStore(clock=FakeClock())
+def test_update_keeps_created_at_and_moves_updated_at(make_store):
+    store = make_store(clock=FakeClock())
     user = store.create(fields())
     updated = store.update(user.id, fields(name="Ada King"))
     assert updated.created_at == user.created_at
     assert updated.updated_at > user.updated_at
 
 
-def test_update_frees_the_old_email():
-    store = UserStore()
+def test_update_frees_the_old_email(make_store):
+    store = make_store()
     user = store.create(fields(email="old@example.com"))
     store.update(user.id, fields(email="new@example.com"))
     store.create(fields(email="OLD@example.com"))
@@ -50,8 +73,8 @@ def test_update_frees_the_old_email():
         store.create(fields(email="New@Example.com"))
 
 
-def test_list_pages_in_creation_order():
-    store = UserStore()
+def test_list_pages_in_creation_order(make_store):
+    store = make_store()
     users = [store.create(fields(email=f"u{i}@example.com")) for i in range(5)]
     assert store.list() == users
     assert store.list(limit=2, offset=1) == users[1:3]
@@ -59,8 +82,8 @@ def test_list_pages_in_creation_order():
     assert store.list(offset=10) == []
 
 
-def test_missing_users_raise_not_found():
-    store = UserStore()
+def test_missing_users_raise_not_found(make_store):
+    store = make_store()
     for call in (store.get, store.delete, lambda user_id: store.update(user_id, fields())):
         with pytest.raises(UserNotFound):
             call("42")
@@ -123,8 +146,8 @@ def race(task, count: int = RACERS) -> list[object]:
     return results
 
 
-def test_racing_creates_of_one_email_let_exactly_one_win():
-    store = UserStore(clock=SlowClock())
+def test_racing_creates_of_one_email_let_exactly_one_win(make_store):
+    store = make_store(clock=SlowClock())
     results = race(lambda i: store.create(fields(name=f"Racer {i}", email="race@example.com")))
     winners = [result for result in results if not isinstance(result, Exception)]
     assert len(winners) == 1, f"{len(winners)} users registered one email"
@@ -132,8 +155,8 @@ def test_racing_creates_of_one_email_let_exactly_one_win():
     assert len(store) == 1
 
 
-def test_racing_updates_of_one_user_leave_one_whole_winner_and_a_true_email_index():
-    store = UserStore(clock=SlowClock())
+def test_racing_updates_of_one_user_leave_one_whole_winner_and_a_true_email_index(make_store):
+    store = make_store(clock=SlowClock())
     user = store.create(fields(email="before@example.com"))
     results = race(lambda i: store.update(user.id, fields(name=f"N{i}", email=f"e{i}@example.com")))
     assert not [result for result in results if isinstance(result, Exception)], results
