@@ -8,7 +8,10 @@ notifier's HTTP port (NOTIFIER_HTTP_PORT). A few checks also need something arou
 the lab talks to (surroundings.py): the mail server the notifier sends to, or the broker behind a
 connection the check can cut. Such a check is marked with `surrounded_by`: its surroundings start
 before the lab (their environment variables point the lab at them), the check receives them as a
-second argument, and they stop after the lab.
+second argument, and they stop after the lab. Lab 7's checks also start the lab again themselves,
+in environments of their own (surroundings.LabStarts): surroundings that need to know which lab, and
+from which folder, have a `place` method, and those that write logs of their own list them in `logs`,
+deleted when the check passes and named beside the lab's log when it fails.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ LOG_TAIL_LINES = 20
 class Surroundings(Protocol):
     """What a check needs around the lab beside its ports, entered before the lab starts and left after it stops."""
 
-    env: dict[str, str]  # added to the lab's environment: where to find them
+    env: dict[str, str]  # added to the lab's environment: where to find them (or what to run with)
 
     def __enter__(self) -> Self: ...
 
@@ -54,9 +57,14 @@ def surrounded_by(make: Callable[[], Surroundings]) -> Callable[[Callable[..., N
     return mark
 
 
-def surroundings_of(exercise: Exercise) -> contextlib.AbstractContextManager[Any]:
+def surroundings_of(exercise: Exercise, lab: Lab, cwd: Path) -> contextlib.AbstractContextManager[Any]:
     make = getattr(exercise.check, "surroundings", None)
-    return make() if make is not None else contextlib.nullcontext()
+    if make is None:
+        return contextlib.nullcontext()
+    around = make()
+    if hasattr(around, "place"):  # it starts the lab itself (lab 7): which one, from which folder
+        around.place(lab.name, cwd)
+    return around
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ def failed(exercise: Exercise, reason: str, *evidence: str) -> Outcome:
 
 def run(lab: Lab, exercise: Exercise, cwd: Path, timeout: float = 5.0) -> Outcome:
     """Start the lab from `cwd` (inside the check's surroundings, if it has any), run the check, stop the lab."""
-    with surroundings_of(exercise) as around:
+    with surroundings_of(exercise, lab, cwd) as around:
         try:
             process = harness.start(lab.name, around.env if around is not None else None, cwd=cwd)
         except harness.LabFailedToStart as exc:
@@ -89,11 +97,14 @@ def run(lab: Lab, exercise: Exercise, cwd: Path, timeout: float = 5.0) -> Outcom
             outcome = _check(lab, exercise, process, cwd, timeout, around)
         finally:
             process.stop()
+    own_logs = list(getattr(around, "logs", ()))  # the output of the lab's starts by the check (lab 7)
     if outcome.passed:
-        process.log_path.unlink(missing_ok=True)
+        for log in (process.log_path, *own_logs):
+            log.unlink(missing_ok=True)
         return outcome
     # A failure may be a crash inside the lab (a 500, an INTERNAL): its traceback is in the log.
-    return replace(outcome, details=(*outcome.details, f"the lab's log: {process.log_path}"))
+    logs = [f"the log of a start by the check: {log}" for log in own_logs if log.exists()]
+    return replace(outcome, details=(*outcome.details, *logs, f"the lab's log: {process.log_path}"))
 
 
 def _check(

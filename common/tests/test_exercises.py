@@ -3,7 +3,7 @@
 Both run the check as a student does, ``python -m common.exercises LAB N`` in its own process: on
 the course as it is, and on a copy of the course with the solution's patch applied (and, for a lab
 with a .proto, its code generated again), so a check that cannot fail or cannot pass is caught, and
-so is a solution that no longer applies to the lab it solves. The solutions of labs 5 and 6 need the
+so is a solution that no longer applies to the lab it solves. The solutions of labs 5 to 7 need the
 machine's RabbitMQ (RABBITMQ_URL), as those labs' own tests do.
 """
 
@@ -26,10 +26,10 @@ from common.pytest_plugin import in_ci
 
 SOLUTIONS = ROOT / "docs" / "solutions"
 CODEGEN_TOOLS = Path(sys.prefix) / "codegen" / "protoletariat"
-LABS = ("lab1_rest", "lab2_grpc", "lab3_jwt", "lab4_websocket", "lab5_broker", "lab6_monitoring")
+LABS = ("lab1_rest", "lab2_grpc", "lab3_jwt", "lab4_websocket", "lab5_broker", "lab6_monitoring", "lab7_config")
 EXERCISES = [(lab, number) for lab in LABS for number in (1, 2, 3)]
 RUN_TIMEOUT = 120
-NEEDS_RABBITMQ = {"lab5_broker", "lab6_monitoring"}  # their pipeline runs through the machine's broker
+NEEDS_RABBITMQ = {"lab5_broker", "lab6_monitoring", "lab7_config"}  # their pipeline runs through the machine's broker
 
 
 def exercise_id(value: object) -> str:
