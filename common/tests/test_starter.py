@@ -20,7 +20,7 @@ from common.grader.registry import builtin
 
 LABS = lessons.labs()
 # The protocol (or feature) each lab's lesson adds: its core requirements are the starter's to-do list.
-LESSON_PROTOCOL = {1: "rest", 2: "grpc", 3: "grpc", 4: "websocket", 5: "notifications", 6: "monitoring"}
+LESSON_PROTOCOL = {1: "rest", 2: "grpc", 3: "grpc", 4: "websocket", 5: "notifications", 6: "monitoring", 7: "config"}
 # A solution line shorter than this (`return`, `pass`, `with self._lock:`) gives nothing away.
 SOLUTION_LINE_CHARS = 25
 LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)\s]*)?\)")
