@@ -25,8 +25,8 @@ def test_meets_{other}():
 
 
 def test_new_labs_start_first_then_the_longest():
-    targets = ["common", "lab1_rest", "lab2_grpc", "lab5_broker", "lab7_next"]
-    assert run_tests.longest_first(targets) == ["lab7_next", "lab5_broker", "common", "lab2_grpc", "lab1_rest"]
+    targets = ["common", "lab1_rest", "lab2_grpc", "lab5_broker", "lab8_next"]
+    assert run_tests.longest_first(targets) == ["lab8_next", "common", "lab5_broker", "lab2_grpc", "lab1_rest"]
 
 
 def test_totals_come_from_each_closing_line():
