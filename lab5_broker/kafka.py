@@ -47,7 +47,7 @@ def declare(settings: Settings) -> None:
     """Create both topics unless they exist: a consumer waiting on a topic nobody has created yet gets
     no partitions, and would only see the first events once its metadata is next refreshed."""
     admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
         request_timeout_ms=SEND_SECONDS * 1000,
         bootstrap_timeout_ms=SEND_SECONDS * 1000,  # an unreachable broker is an error in seconds, not minutes
     )
@@ -80,7 +80,7 @@ class KafkaPublisher:
         if self._producer is None:
             declare(self.settings)
             self._producer = KafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap,
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 acks="all",
                 enable_idempotence=True,
                 linger_ms=2,
@@ -111,7 +111,7 @@ class KafkaEventConsumer:
             declare(self.settings)
             self._consumer = KafkaConsumer(
                 topic,
-                bootstrap_servers=self.settings.kafka_bootstrap,
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 group_id=f"{self.settings.broker_prefix}.notifier",
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -149,7 +149,7 @@ class KafkaEventConsumer:
 
     def _dead_letter(self, topic: str, key: bytes | None, body: bytes, why: str) -> None:
         if self._dead_letters is None:
-            self._dead_letters = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all")
+            self._dead_letters = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all")
         headers = [("x-dead-letter-reason", why.encode())]
         self._dead_letters.send(topic, body, key=key, headers=headers).get(SEND_SECONDS)
         log.warning("dead letter (%s): a message of %d bytes", why, len(body))  # its text may be personal data

@@ -56,7 +56,7 @@ class Settings:
     # Lab 5: the broker between the users service and the notifier: "rabbitmq" (pika) or "kafka" (kafka-python).
     broker: str = "rabbitmq"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # The start of every exchange, queue and topic name, so that two deployments (or tests) can share a broker.
     broker_prefix: str = "microlabs"
     # The notifier's own HTTP port (GET /notifications, /healthz).
@@ -103,7 +103,7 @@ def load(environ: Mapping[str, str] = os.environ, service: str = "users") -> Set
         ws_ping_seconds=_seconds(environ, "WS_PING_SECONDS", Settings.ws_ping_seconds),
         broker=_choice(environ, "BROKER", ("rabbitmq", "kafka"), Settings.broker),
         rabbitmq_url=environ.get("RABBITMQ_URL", Settings.rabbitmq_url),
-        kafka_bootstrap=environ.get("KAFKA_BOOTSTRAP", Settings.kafka_bootstrap),
+        kafka_bootstrap_servers=environ.get("KAFKA_BOOTSTRAP_SERVERS", Settings.kafka_bootstrap_servers),
         broker_prefix=environ.get("BROKER_PREFIX", Settings.broker_prefix),
         notifier_http_port=_port(environ, "NOTIFIER_HTTP_PORT", Settings.notifier_http_port),
         smtp_host=environ.get("SMTP_HOST", "").strip(),

@@ -134,7 +134,7 @@ class Settings:
     rabbitmq_url: Annotated[str, _scheme("amqp", "amqps")] = dataclasses.field(
         default="amqp://guest:guest@127.0.0.1:5672/%2F", repr=False
     )
-    kafka_bootstrap: Annotated[
+    kafka_bootstrap_servers: Annotated[
         str, Field(pattern=r"^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$", description="host:port, or several separated by commas")
     ] = "127.0.0.1:9092"
     # The start of every exchange, queue and topic name, so that two deployments (or tests) can share a broker.

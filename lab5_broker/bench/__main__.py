@@ -87,7 +87,7 @@ def broker_for(name: str) -> Iterator[dict[str, str]]:
         tansu = [pid for pid in children(os.getpid()) if "tansu" in Path(f"/proc/{pid}/cmdline").read_text()]
         for pid in tansu:
             pin(pid, SERVER_CORE)
-        yield {"BROKER": "kafka", "KAFKA_BOOTSTRAP": bootstrap}
+        yield {"BROKER": "kafka", "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
 
 
 PACED_CONNECTIONS, MAX_CONNECTIONS = 4, 16

@@ -28,7 +28,8 @@ WAIT = 20.0
 def settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
     prefix = f"test-{secrets.token_hex(4)}"
     if request.param == "kafka":
-        yield Settings(broker="kafka", broker_prefix=prefix, kafka_bootstrap=request.getfixturevalue("kafka_bootstrap"))
+        bootstrap = request.getfixturevalue("kafka_bootstrap_servers")
+        yield Settings(broker="kafka", broker_prefix=prefix, kafka_bootstrap_servers=bootstrap)
         return
     chosen = Settings(broker="rabbitmq", broker_prefix=prefix)
     require_rabbitmq(chosen)
@@ -147,7 +148,7 @@ def test_an_unreachable_broker_is_brokerunavailable_at_once(settings: Settings) 
 
     port = free_port()
     gone = dataclasses.replace(
-        settings, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{port}/%2F", kafka_bootstrap=f"127.0.0.1:{port}"
+        settings, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{port}/%2F", kafka_bootstrap_servers=f"127.0.0.1:{port}"
     )
     publisher = brokers.publisher(gone)
     started = time.monotonic()

@@ -152,8 +152,8 @@ def test_both_services_use_their_profiles_broker_by_its_service_name(compose, pr
             )
             assert url.password == broker["environment"]["RABBITMQ_DEFAULT_PASS"]
         else:
-            host, port = environment["KAFKA_BOOTSTRAP"].rsplit(":", 1)
-            assert host in services, f"KAFKA_BOOTSTRAP {host}: no service of this name"
+            host, port = environment["KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)
+            assert host in services, f"KAFKA_BOOTSTRAP_SERVERS {host}: no service of this name"
             # The bootstrap server answers with the advertised address: the services must be able to reach it too.
             advertised = listeners(broker["environment"]["KAFKA_ADVERTISED_LISTENERS"])
             assert (host, port) in advertised.values(), f"Kafka advertises no listener at {host}:{port}"
@@ -209,7 +209,8 @@ def test_the_brokers_health_checks_ask_the_broker(compose):
     kafka_check = healthcheck_test(compose["services"]["kafka"])
     assert "kafka-broker-api-versions" in kafka_check
     _, notifier = lab_services(compose, "kafka")
-    assert notifier["environment"]["KAFKA_BOOTSTRAP"] in kafka_check.split(), "check the listener the services use"
+    bootstrap = notifier["environment"]["KAFKA_BOOTSTRAP_SERVERS"]
+    assert bootstrap in kafka_check.split(), "check the listener the services use"
 
 
 def test_compose_publishes_ports_on_loopback_only(compose):

@@ -78,7 +78,7 @@ def delete_rabbitmq_names(prefix: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+def kafka_bootstrap_servers() -> Iterator[str]:
     """A Kafka-protocol broker (Tansu) for the whole session; each test uses topics of its own."""
     with running_kafka() as bootstrap:
         yield bootstrap
@@ -87,7 +87,7 @@ def kafka_bootstrap() -> Iterator[str]:
 def publish_raw(settings: Settings, body: bytes) -> None:
     """Put a message on the broker without the publisher: what a buggy or hostile producer might send."""
     if settings.broker == "kafka":
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
         producer.send(kafka.topics(settings)[0], body).get(WAIT)
         producer.close()
         return
@@ -103,7 +103,7 @@ def dead_letters(settings: Settings, count: int) -> list[bytes]:
     deadline = time.monotonic() + WAIT
     found: list[bytes] = []
     if settings.broker == "kafka":
-        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
         topic = kafka.topics(settings)[1]
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
         consumer.assign(partitions)

@@ -46,7 +46,7 @@ def broker_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
     prefix = f"test-{secrets.token_hex(4)}"
     env = {"BROKER": request.param, "BROKER_PREFIX": prefix, "NOTIFIER_DB": str(tmp_path / "notifier.sqlite3")}
     if request.param == "kafka":
-        env["KAFKA_BOOTSTRAP"] = request.getfixturevalue("kafka_bootstrap")
+        env["KAFKA_BOOTSTRAP_SERVERS"] = request.getfixturevalue("kafka_bootstrap_servers")
     else:
         require_rabbitmq(load(env, service="notifier"))
     yield env
@@ -70,7 +70,7 @@ def cuttable(broker_env: dict[str, str]) -> Iterator[tuple[dict[str, str], Proxy
         return
     port = harness.free_port()
     with proxy_to("127.0.0.1", port) as proxy, running_kafka(port, advertised_port=proxy.port):
-        yield {**broker_env, "KAFKA_BOOTSTRAP": f"127.0.0.1:{proxy.port}"}, proxy
+        yield {**broker_env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{proxy.port}"}, proxy
 
 
 @pytest.fixture

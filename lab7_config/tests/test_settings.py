@@ -45,7 +45,7 @@ GOOD = {
     "WS_PING_SECONDS": "10",
     "BROKER": "kafka",
     "RABBITMQ_URL": "amqps://user:pw@rabbit.example:5671/prod",
-    "KAFKA_BOOTSTRAP": "kafka-1:9092,kafka-2:9092",
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9092,kafka-2:9092",
     "BROKER_PREFIX": "staging",
     "NOTIFIER_HTTP_PORT": "9001",
     "SMTP_HOST": "mail.example",
@@ -81,7 +81,7 @@ BAD = {
     "WS_PING_SECONDS": "86401",
     "BROKER": "nats",
     "RABBITMQ_URL": "http://user:pw@rabbit.example/",
-    "KAFKA_BOOTSTRAP": "kafka-1",
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka-1",
     "BROKER_PREFIX": "two words",
     "NOTIFIER_HTTP_PORT": "0",
     "SMTP_HOST": None,  # any text: a host name is checked when the notifier connects
