@@ -96,6 +96,17 @@ def wait_until(process: subprocess.Popen[bytes], ready: Callable[[], bool], name
         time.sleep(0.05)
 
 
+def eventually(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds have passed (False): for what a lab
+    does in its own time (a relay publishing, a connection coming back), never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def stop_process(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM, timeout: float = 15.0) -> int:
     """Send `signum` to the process's PID, wait for the exit and return its status (killed if it hangs)."""
     if process.poll() is None:
@@ -263,11 +274,18 @@ def running_in(module: str, folder: Path, python: str = sys.executable) -> Itera
 
 
 def run_to_exit(
-    module: str, extra_env: dict[str, str] | None = None, timeout: float = 60
+    module: str,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60,
+    args: tuple[str, ...] = (),
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m module`` with a bare environment until it exits: for starts that must fail."""
+    """Run ``python -m module [args]`` with a bare environment until it exits: for starts that must fail,
+    and commands that end (lab 7's --print-config). From another `cwd` the labs are found on PYTHONPATH."""
     env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", **(extra_env or {})}
-    if (ROOT / ".env").exists():  # as start() does: a developer's .env is not what the test sets
+    if cwd != ROOT:
+        env.setdefault("PYTHONPATH", str(ROOT))
+    elif (ROOT / ".env").exists():  # as start() does: a developer's .env is not what the test sets
         env.setdefault("ENV_FILE", str(_empty_env_file()))
-    command = [sys.executable, "-m", module]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    command = [sys.executable, "-m", module, *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

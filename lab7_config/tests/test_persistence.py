@@ -8,9 +8,7 @@ finds every user, every password, and every event its relay had not yet publishe
 from __future__ import annotations
 
 import secrets
-import time
 from collections import Counter
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import psycopg
@@ -34,15 +32,6 @@ def outbox(url: str) -> list[str]:
     """The user ids of the events waiting in the outbox, read from the table itself."""
     with psycopg.connect(url) as connection:
         return [row[0] for row in connection.execute("SELECT data->>'id' FROM outbox ORDER BY position")]
-
-
-def eventually(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def register(base_url: str, count: int) -> dict[str, str]:
@@ -80,7 +69,7 @@ def test_users_and_unpublished_events_survive_a_kill_and_are_delivered_after_the
             assert login.status_code == 200, login.text
         counts = notified_at(f"http://{second.host}:{second.env['NOTIFIER_HTTP_PORT']}", len(emails) + 1)
         assert counts == Counter(["1", *emails]), "every event pending at the kill is delivered once"
-        assert eventually(lambda: outbox(database_url) == []), outbox(database_url)
+        assert harness.eventually(lambda: outbox(database_url) == [], WAIT), outbox(database_url)
         assert second.stop() == 0
     finally:
         second.stop()
@@ -123,8 +112,12 @@ def test_a_database_that_goes_away_is_503_and_nothing_is_lost_once_it_is_back(da
             assert "database is unavailable" in refused.json()["detail"] and "psycopg" not in refused.text
             assert requests.get(f"{lab.http_url}/metrics", timeout=30).status_code == 200
             proxy.restore()
-            assert eventually(lambda: requests.post(f"{lab.http_url}/users", json=fresh_user(), timeout=30).ok)
-            assert eventually(lambda: outbox(database_url) == []), "the relay publishes again"
+            assert harness.eventually(lambda: registers(lab.http_url), WAIT), "registrations work again"
+            assert harness.eventually(lambda: outbox(database_url) == [], WAIT), "the relay publishes again"
+
+
+def registers(base_url: str) -> bool:
+    return requests.post(f"{base_url}/users", json=fresh_user(), timeout=30).ok
 
 
 def fresh_user() -> dict[str, str]:

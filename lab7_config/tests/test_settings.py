@@ -187,6 +187,9 @@ def test_a_line_of_env_that_is_no_name_is_not_quoted(no_env_file):
 def test_the_notifier_and_the_clients_need_no_secret(no_env_file):
     assert load({}, service="notifier").jwt_secret == ""
     assert load({"JWT_SECRET": "short"}, service="notifier").jwt_secret == ""
+    assert load({}, service="client").jwt_secret == ""  # grpc_address and ws_url, for the clients
+    with pytest.raises(SettingsError, match="JWT_SECRET is not set"):
+        load({}, service="users")
 
 
 def test_the_environment_wins_over_env_which_wins_over_the_default(no_env_file):
@@ -264,12 +267,6 @@ def test_env_is_never_committed():
 # --- the lab itself ---------------------------------------------------------------------------------
 
 
-def run(lab_name: str, *args: str, env: dict[str, str], cwd: Path = harness.ROOT) -> subprocess.CompletedProcess[str]:
-    bare = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(harness.ROOT), **env}
-    return subprocess.run(
-        [sys.executable, "-m", lab_name, *args], cwd=cwd, env=bare, capture_output=True, text=True, timeout=60
-    )
-
 
 def test_bad_settings_stop_the_start_with_status_2_and_a_line_each(lab_name):
     short = "not-long-enough"
@@ -282,7 +279,7 @@ def test_bad_settings_stop_the_start_with_status_2_and_a_line_each(lab_name):
 
 def test_print_config_shows_each_value_and_where_it_came_from(lab_name, tmp_path):
     (tmp_path / ".env").write_text(f"JWT_SECRET={SECRET}\nHTTP_PORT=9000\nRABBITMQ_URL=amqp://app:pw-rabbit@rabbit/\n")
-    result = run(lab_name, "--print-config", env={"HTTP_PORT": "9100"}, cwd=tmp_path)
+    result = harness.run_to_exit(lab_name, {"HTTP_PORT": "9100"}, args=("--print-config",), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = {line.split("=")[0]: line for line in result.stdout.splitlines()}
     assert lines.keys() == FIELDS.keys()
@@ -293,7 +290,9 @@ def test_print_config_shows_each_value_and_where_it_came_from(lab_name, tmp_path
 
 
 def test_print_config_refuses_bad_settings_as_a_start_would(lab_name, tmp_path):
-    result = run(lab_name, "--print-config", env={"JWT_SECRET": SECRET, "LOG_LEVEL": "LOUD"}, cwd=tmp_path)
+    result = harness.run_to_exit(
+        lab_name, {"JWT_SECRET": SECRET, "LOG_LEVEL": "LOUD"}, args=("--print-config",), cwd=tmp_path
+    )
     assert result.returncode == 2 and "LOG_LEVEL='LOUD'" in result.stderr and result.stdout == ""
 
 
