@@ -179,7 +179,8 @@ class LabProcess:
 
 
 @functools.cache
-def _empty_env_file() -> Path:
+def empty_env_file() -> Path:
+    """An empty .env file, for a lab 7 that must read no developer's .env (deleted at exit)."""
     fd, path = tempfile.mkstemp(prefix="microlabs-", suffix=".env")
     os.close(fd)
     atexit.register(os.unlink, path)
@@ -210,7 +211,7 @@ def start(
     # is what the test sets.
     env.pop("ENV_FILE", None)
     if (cwd / ".env").exists():
-        env["ENV_FILE"] = str(_empty_env_file())
+        env["ENV_FILE"] = str(empty_env_file())
     cleanups = scratch_broker_and_record(module, env, extra_env or {})
     env.update(extra_env or {})
     log_dir = Path(os.environ.get("LAB_LOG_DIR", tempfile.gettempdir()))
@@ -286,6 +287,6 @@ def run_to_exit(
     if cwd != ROOT:
         env.setdefault("PYTHONPATH", str(ROOT))
     elif (ROOT / ".env").exists():  # as start() does: a developer's .env is not what the test sets
-        env.setdefault("ENV_FILE", str(_empty_env_file()))
+        env.setdefault("ENV_FILE", str(empty_env_file()))
     command = [sys.executable, "-m", module, *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -276,8 +276,7 @@ class LabStarts:
         self.logs: list[Path] = []
         self._starts: list[Start] = []
         self._scratch = Path(tempfile.mkdtemp(prefix="microlabs-starts-"))
-        self._empty_env_file = self._scratch / "empty.env"
-        self._empty_env_file.touch()
+        self._cleanups: list[Callable[[], None]] = []  # each start's broker names and notifier record
         self.env: dict[str, str] = {}  # nothing for the runner's own start of the lab
 
     def place(self, module: str, cwd: Path) -> None:
@@ -300,15 +299,16 @@ class LabStarts:
     def start(self, label: str, env: dict[str, str], without: Iterable[str] = ()) -> Start:
         """Start ``python -m <lab>`` with `env`, without the variables `without` names; do not wait."""
         number = len(self._starts) + 1
+        own: dict[str, str] = {}  # a BROKER_PREFIX and a NOTIFIER_DB of its own, as the harness gives a lab
+        self._cleanups += harness.scratch_broker_and_record(self.module, own, env)
         chosen = {
             **os.environ,
             "HOST": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
             **{name: str(harness.free_port()) for name in ("HTTP_PORT", "GRPC_PORT", "NOTIFIER_HTTP_PORT")},
             "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48),
-            "ENV_FILE": str(self._empty_env_file),
-            "NOTIFIER_DB": str(self._scratch / f"notifier-{number}.sqlite3"),
-            "BROKER_PREFIX": f"test-{secrets.token_hex(4)}",
+            "ENV_FILE": str(harness.empty_env_file()),
+            **own,
             **env,
         }
         for name in without:
@@ -333,9 +333,8 @@ class LabStarts:
     def __exit__(self, *exc: object) -> None:
         for start in self._starts:
             self.stop(start)
-            # The broker's names need no key: a start refused for its key has declared nothing anyway.
-            keyless = {name: value for name, value in start.env.items() if not name.startswith("JWT_SECRET")}
-            harness.delete_broker_names(self.module, keyless)
+        while self._cleanups:
+            self._cleanups.pop()()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
 
